@@ -1,0 +1,300 @@
+//! JWS Compact Serialization (RFC 7515 §7.1): signing, and the strict first stage of
+//! verification that every token and DPoP proof goes through.
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::{Algorithm, KeyError, PublicJwk, SigningKey, b64};
+
+/// The largest token accepted, checked before any decoding. Access tokens here are well under
+/// 2 KiB; the bound stops a hostile client from making the server base64-decode and parse
+/// megabytes of JSON per request.
+pub const MAX_TOKEN_BYTES: usize = 8 * 1024;
+
+/// Why a compact JWS was refused before or during signature verification.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum JwsError {
+    #[error("the token is {len} bytes, over the {max}-byte limit")]
+    TooLarge { len: usize, max: usize },
+    #[error("the token does not have three dot-separated segments")]
+    Malformed,
+    #[error("the {0} segment is not base64url")]
+    NotBase64Url(Segment),
+    #[error("the {0} segment is not a JSON object")]
+    NotJsonObject(Segment),
+    #[error("the header has no `alg`")]
+    MissingAlg,
+    #[error("`alg: none` is never accepted")]
+    AlgNone,
+    #[error("the algorithm `{0}` is not allowed")]
+    AlgorithmNotAllowed(String),
+    #[error("the header marks `{0}` critical, and no extension is understood here")]
+    CriticalHeader(String),
+    #[error("the signature is not valid")]
+    BadSignature,
+    #[error("the key is for {key} but the token says {token}")]
+    KeyAlgorithmMismatch { key: Algorithm, token: Algorithm },
+    #[error("signing failed: {0}")]
+    Signing(#[from] KeyError),
+}
+
+/// A segment of a compact JWS, for error messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Segment {
+    Header,
+    Payload,
+    Signature,
+}
+
+impl std::fmt::Display for Segment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Header => "header",
+            Self::Payload => "payload",
+            Self::Signature => "signature",
+        })
+    }
+}
+
+/// A compact JWS split and decoded, its signature not yet checked.
+///
+/// The only way to read the claims is [`Compact::verify`], so code cannot act on an unverified
+/// payload by mistake. The header is readable because choosing the key needs `alg` and `kid`.
+#[derive(Debug)]
+pub struct Compact<'a> {
+    header: Map<String, Value>,
+    alg: Algorithm,
+    signing_input: &'a str,
+    payload: Vec<u8>,
+    signature: Vec<u8>,
+}
+
+impl<'a> Compact<'a> {
+    /// Splits and decodes `token`, checking the size bound first and the `alg` against
+    /// `allowed` before anything else is looked at.
+    pub fn parse(token: &'a str, allowed: &[Algorithm]) -> Result<Self, JwsError> {
+        if token.len() > MAX_TOKEN_BYTES {
+            return Err(JwsError::TooLarge {
+                len: token.len(),
+                max: MAX_TOKEN_BYTES,
+            });
+        }
+        let mut parts = token.split('.');
+        let (Some(header_b64), Some(payload_b64), Some(signature_b64), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(JwsError::Malformed);
+        };
+        let header_bytes =
+            b64::decode(header_b64).map_err(|_| JwsError::NotBase64Url(Segment::Header))?;
+        let header: Map<String, Value> = serde_json::from_slice(&header_bytes)
+            .map_err(|_| JwsError::NotJsonObject(Segment::Header))?;
+        let alg = header_algorithm(&header, allowed)?;
+        if let Some(crit) = header.get("crit") {
+            // RFC 7515 §4.1.11: a recipient must reject a JWS whose `crit` lists an extension it
+            // does not understand. This system uses none, so any `crit` is refused.
+            return Err(JwsError::CriticalHeader(crit.to_string()));
+        }
+        let payload =
+            b64::decode(payload_b64).map_err(|_| JwsError::NotBase64Url(Segment::Payload))?;
+        let signature =
+            b64::decode(signature_b64).map_err(|_| JwsError::NotBase64Url(Segment::Signature))?;
+        Ok(Self {
+            header,
+            alg,
+            signing_input: &token[..header_b64.len() + 1 + payload_b64.len()],
+            payload,
+            signature,
+        })
+    }
+
+    /// The protected header. Members such as `jku`, `x5u` and `jwk` are visible here but this
+    /// crate never uses them to choose a verification key.
+    pub fn header(&self) -> &Map<String, Value> {
+        &self.header
+    }
+
+    /// The header's `alg`, already checked against the allow-list.
+    pub fn algorithm(&self) -> Algorithm {
+        self.alg
+    }
+
+    /// A string member of the header (`kid`, `typ`, ...).
+    pub fn header_str(&self, name: &str) -> Option<&str> {
+        self.header.get(name).and_then(Value::as_str)
+    }
+
+    /// Checks the signature with `key` and returns the payload as a JSON object.
+    pub fn verify(self, key: &PublicJwk) -> Result<Map<String, Value>, JwsError> {
+        if key.algorithm() != self.alg {
+            return Err(JwsError::KeyAlgorithmMismatch {
+                key: key.algorithm(),
+                token: self.alg,
+            });
+        }
+        ring::signature::UnparsedPublicKey::new(self.alg.verification(), key.public_key_bytes())
+            .verify(self.signing_input.as_bytes(), &self.signature)
+            .map_err(|_| JwsError::BadSignature)?;
+        serde_json::from_slice(&self.payload).map_err(|_| JwsError::NotJsonObject(Segment::Payload))
+    }
+}
+
+fn header_algorithm(
+    header: &Map<String, Value>,
+    allowed: &[Algorithm],
+) -> Result<Algorithm, JwsError> {
+    let name = header
+        .get("alg")
+        .and_then(Value::as_str)
+        .ok_or(JwsError::MissingAlg)?;
+    if name.eq_ignore_ascii_case("none") {
+        return Err(JwsError::AlgNone);
+    }
+    Algorithm::from_name(name)
+        .filter(|alg| allowed.contains(alg))
+        .ok_or_else(|| JwsError::AlgorithmNotAllowed(name.to_owned()))
+}
+
+/// Signs `claims` with `key` as a compact JWS whose header is `alg`, `typ`, `kid` and any
+/// `extra` members (a DPoP proof puts its `jwk` there).
+pub fn sign(
+    key: &SigningKey,
+    typ: &str,
+    claims: &impl Serialize,
+    extra: Option<Map<String, Value>>,
+) -> Result<String, JwsError> {
+    let mut header = extra.unwrap_or_default();
+    header.insert("alg".into(), key.algorithm().as_str().into());
+    header.insert("typ".into(), typ.into());
+    if !header.contains_key("jwk") {
+        // A proof carries its key; everything else names it. Never both, so a verifier cannot
+        // be tempted to trust the embedded key.
+        header.insert("kid".into(), key.kid().into());
+    }
+    let header =
+        serde_json::to_vec(&header).map_err(|_| JwsError::NotJsonObject(Segment::Header))?;
+    let payload =
+        serde_json::to_vec(claims).map_err(|_| JwsError::NotJsonObject(Segment::Payload))?;
+    let mut token = b64::encode(header);
+    token.push('.');
+    token.push_str(&b64::encode(payload));
+    let signature = key.sign(token.as_bytes())?;
+    token.push('.');
+    token.push_str(&b64::encode(signature));
+    Ok(token)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const ES256: &[Algorithm] = &[Algorithm::Es256];
+
+    fn token_with_header(header: Value) -> String {
+        format!(
+            "{}.{}.{}",
+            b64::encode(header.to_string()),
+            b64::encode(b"{}"),
+            b64::encode([0u8; 64])
+        )
+    }
+
+    #[test]
+    fn sign_then_verify_both_algorithms() {
+        for alg in [Algorithm::Es256, Algorithm::EdDsa] {
+            let key = SigningKey::generate(alg).unwrap();
+            let token = sign(&key, "at+jwt", &json!({"sub": "alice"}), None).unwrap();
+            let compact = Compact::parse(&token, &[alg]).unwrap();
+            assert_eq!(compact.header_str("kid"), Some(key.kid()));
+            assert_eq!(compact.header_str("typ"), Some("at+jwt"));
+            let claims = compact.verify(key.public_jwk()).unwrap();
+            assert_eq!(claims["sub"], "alice");
+        }
+    }
+
+    #[test]
+    fn alg_none_and_hmac_are_refused_at_parse() {
+        let err = Compact::parse(&token_with_header(json!({"alg": "none"})), ES256).unwrap_err();
+        assert_eq!(err, JwsError::AlgNone);
+        let err = Compact::parse(&token_with_header(json!({"alg": "HS256"})), ES256).unwrap_err();
+        assert_eq!(err, JwsError::AlgorithmNotAllowed("HS256".into()));
+        let err = Compact::parse(&token_with_header(json!({"alg": "EdDSA"})), ES256).unwrap_err();
+        assert_eq!(err, JwsError::AlgorithmNotAllowed("EdDSA".into()));
+        let err = Compact::parse(&token_with_header(json!({"typ": "JWT"})), ES256).unwrap_err();
+        assert_eq!(err, JwsError::MissingAlg);
+    }
+
+    #[test]
+    fn crit_is_refused() {
+        let token = token_with_header(json!({"alg": "ES256", "crit": ["exp"], "exp": 1}));
+        let err = Compact::parse(&token, ES256).unwrap_err();
+        assert_eq!(err, JwsError::CriticalHeader(r#"["exp"]"#.into()));
+    }
+
+    #[test]
+    fn structure_and_encoding_errors_are_specific() {
+        assert_eq!(
+            Compact::parse("a.b", ES256).unwrap_err(),
+            JwsError::Malformed
+        );
+        assert_eq!(
+            Compact::parse("a.b.c.d", ES256).unwrap_err(),
+            JwsError::Malformed
+        );
+        assert_eq!(
+            Compact::parse("e30=.e30.AA", ES256).unwrap_err(),
+            JwsError::NotBase64Url(Segment::Header)
+        );
+        let header = b64::encode(r#"{"alg":"ES256"}"#);
+        assert_eq!(
+            Compact::parse(&format!("{header}.e3+.AA"), ES256).unwrap_err(),
+            JwsError::NotBase64Url(Segment::Payload)
+        );
+        assert_eq!(
+            Compact::parse(&format!("{}.e30.AA", b64::encode("[1]")), ES256).unwrap_err(),
+            JwsError::NotJsonObject(Segment::Header)
+        );
+        let big = "a".repeat(MAX_TOKEN_BYTES + 1);
+        assert_eq!(
+            Compact::parse(&big, ES256).unwrap_err(),
+            JwsError::TooLarge {
+                len: MAX_TOKEN_BYTES + 1,
+                max: MAX_TOKEN_BYTES
+            }
+        );
+    }
+
+    #[test]
+    fn tampered_payload_fails_the_signature() {
+        let key = SigningKey::generate(Algorithm::Es256).unwrap();
+        let token = sign(&key, "at+jwt", &json!({"sub": "alice"}), None).unwrap();
+        let mut parts: Vec<&str> = token.split('.').collect();
+        let forged = b64::encode(r#"{"sub":"bob"}"#);
+        parts[1] = &forged;
+        let forged = parts.join(".");
+        let err = Compact::parse(&forged, ES256)
+            .unwrap()
+            .verify(key.public_jwk())
+            .unwrap_err();
+        assert_eq!(err, JwsError::BadSignature);
+    }
+
+    #[test]
+    fn a_key_verifies_only_its_own_algorithm() {
+        let ed = SigningKey::generate(Algorithm::EdDsa).unwrap();
+        let es = SigningKey::generate(Algorithm::Es256).unwrap();
+        let token = sign(&es, "at+jwt", &json!({}), None).unwrap();
+        let err = Compact::parse(&token, ES256)
+            .unwrap()
+            .verify(ed.public_jwk())
+            .unwrap_err();
+        assert_eq!(
+            err,
+            JwsError::KeyAlgorithmMismatch {
+                key: Algorithm::EdDsa,
+                token: Algorithm::Es256
+            }
+        );
+    }
+}
