@@ -31,6 +31,8 @@ pub enum JwkError {
     BadCoordinate(&'static str),
     #[error("the JWK's `alg` is `{found}` but its key type implies `{expected}`")]
     AlgMismatch { found: String, expected: Algorithm },
+    #[error("the JWK member `{0}` needs JSON escaping, so it has no RFC 7638 thumbprint")]
+    NeedsEscaping(&'static str),
 }
 
 /// A validated public key in JWK form: an EC P-256 key or an Ed25519 key, nothing else.
@@ -236,6 +238,52 @@ fn coordinate(text: &str, name: &'static str) -> Result<[u8; 32], JwkError> {
         .ok_or(JwkError::BadCoordinate(name))
 }
 
+/// The RFC 7638 SHA-256 thumbprint of any JWK, given as JSON, base64url-encoded.
+///
+/// [`PublicJwk::thumbprint`] covers the keys this system uses; this function also covers RSA and
+/// symmetric keys, so the RFC's own example (an RSA key) can check the construction. The hash
+/// input holds only the required members of the key type (RFC 7638 §3.2), in lexicographic order,
+/// with no whitespace.
+///
+/// RFC 7638 §3.3 says member values are written without escaping, and leaves the thumbprint of a
+/// JWK that would need escaping undefined. Rather than pick one of several escapings (and disagree
+/// with some other implementation), a value containing `"`, `\` or a control character is refused.
+pub fn rfc7638_thumbprint(jwk: &Value) -> Result<String, JwkError> {
+    let object = jwk.as_object().ok_or(JwkError::NotAnObject)?;
+    let kty = object
+        .get("kty")
+        .and_then(Value::as_str)
+        .ok_or(JwkError::MissingMember("kty"))?;
+    // Already in lexicographic order, as the hash input requires.
+    let members: &[&'static str] = match kty {
+        "RSA" => &["e", "kty", "n"],
+        "EC" => &["crv", "kty", "x", "y"],
+        "OKP" => &["crv", "kty", "x"],
+        "oct" => &["k", "kty"],
+        other => return Err(JwkError::UnsupportedKeyType(other.to_owned())),
+    };
+    let mut canonical = String::from("{");
+    for (i, &name) in members.iter().enumerate() {
+        let value = object
+            .get(name)
+            .and_then(Value::as_str)
+            .ok_or(JwkError::MissingMember(name))?;
+        if value.chars().any(|c| c == '"' || c == '\\' || c < ' ') {
+            return Err(JwkError::NeedsEscaping(name));
+        }
+        if i > 0 {
+            canonical.push(',');
+        }
+        canonical.push('"');
+        canonical.push_str(name);
+        canonical.push_str("\":\"");
+        canonical.push_str(value);
+        canonical.push('"');
+    }
+    canonical.push('}');
+    Ok(b64::encode(digest(&SHA256, canonical.as_bytes())))
+}
+
 /// A JWK Set (RFC 7517 §5) of public verification keys.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Jwks {
@@ -307,8 +355,9 @@ mod tests {
 
     #[test]
     fn rfc9449_example_key_has_the_published_jkt() {
-        // RFC 7638 §3.1's example is an RSA key, which this system does not accept; the EC key of
-        // RFC 9449 §4.1 with its published thumbprint (§6.1 example) is the known answer instead.
+        // RFC 7638 §3.1's example is an RSA key, which `PublicJwk` does not accept (it is checked
+        // against `rfc7638_thumbprint` below); the EC key of RFC 9449 §4.1 with its published
+        // thumbprint (§6.1 example) is the known answer here.
         let jwk = PublicJwk::from_value(&json!({
             "kty": "EC",
             "x": "l8tFrhx-34tV3hRICRDY9zCkDlpBhF42UQUfWVAWBFs",
@@ -320,6 +369,43 @@ mod tests {
             jwk.thumbprint(),
             "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"
         );
+    }
+
+    #[test]
+    fn rfc7638_example_rsa_key_has_the_published_thumbprint() {
+        // RFC 7638 §3.1, with the optional members that must not count.
+        let jwk = json!({
+            "kty": "RSA",
+            "n": "0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw",
+            "e": "AQAB",
+            "alg": "RS256",
+            "kid": "2011-04-29"
+        });
+        assert_eq!(
+            rfc7638_thumbprint(&jwk).unwrap(),
+            "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"
+        );
+    }
+
+    #[test]
+    fn generic_thumbprint_agrees_with_public_jwk_and_refuses_escapes() {
+        for alg in [Algorithm::Es256, Algorithm::EdDsa] {
+            let key = crate::SigningKey::generate(alg).unwrap();
+            let jwk = key.public_jwk();
+            assert_eq!(
+                rfc7638_thumbprint(&jwk.to_value()).unwrap(),
+                jwk.thumbprint()
+            );
+        }
+        let err = rfc7638_thumbprint(&json!({"kty": "oct", "k": "a\"b"})).unwrap_err();
+        assert_eq!(err, JwkError::NeedsEscaping("k"));
+        let err = rfc7638_thumbprint(&json!({"kty": "oct", "k": "a\nb"})).unwrap_err();
+        assert_eq!(err, JwkError::NeedsEscaping("k"));
+        let err = rfc7638_thumbprint(&json!({"kty": "RSA", "n": "AQAB"})).unwrap_err();
+        assert_eq!(err, JwkError::MissingMember("e"));
+        let err = rfc7638_thumbprint(&json!({"kty": "EC", "crv": "P-256", "x": "AA", "y": 1}))
+            .unwrap_err();
+        assert_eq!(err, JwkError::MissingMember("y"));
     }
 
     #[test]

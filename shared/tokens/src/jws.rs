@@ -126,17 +126,46 @@ impl<'a> Compact<'a> {
 
     /// Checks the signature with `key` and returns the payload as a JSON object.
     pub fn verify(self, key: &PublicJwk) -> Result<Map<String, Value>, JwsError> {
-        if key.algorithm() != self.alg {
-            return Err(JwsError::KeyAlgorithmMismatch {
-                key: key.algorithm(),
-                token: self.alg,
-            });
-        }
-        ring::signature::UnparsedPublicKey::new(self.alg.verification(), key.public_key_bytes())
-            .verify(self.signing_input.as_bytes(), &self.signature)
-            .map_err(|_| JwsError::BadSignature)?;
-        serde_json::from_slice(&self.payload).map_err(|_| JwsError::NotJsonObject(Segment::Payload))
+        let payload = self.verify_raw(key)?;
+        serde_json::from_slice(&payload).map_err(|_| JwsError::NotJsonObject(Segment::Payload))
     }
+
+    /// Checks the signature with `key` and returns the payload bytes, not yet parsed.
+    ///
+    /// The validator reads the payload straight into typed claims; going through
+    /// [`Self::verify`]'s `Map` first would parse every token twice.
+    pub(crate) fn verify_raw(self, key: &PublicJwk) -> Result<Vec<u8>, JwsError> {
+        verify_signature(
+            self.alg,
+            key,
+            self.signing_input.as_bytes(),
+            &self.signature,
+        )?;
+        Ok(self.payload)
+    }
+}
+
+/// Verifies a JWS signature over `message`: the one place this crate calls ring's verifiers,
+/// so [`Compact::verify`], the validator and the known-answer tests exercise the same code.
+///
+/// The key decides the algorithm (one key, one algorithm): a token whose header names another
+/// algorithm is refused before any cryptography runs.
+#[doc(hidden)]
+pub fn verify_signature(
+    alg: Algorithm,
+    key: &PublicJwk,
+    message: &[u8],
+    signature: &[u8],
+) -> Result<(), JwsError> {
+    if key.algorithm() != alg {
+        return Err(JwsError::KeyAlgorithmMismatch {
+            key: key.algorithm(),
+            token: alg,
+        });
+    }
+    ring::signature::UnparsedPublicKey::new(alg.verification(), key.public_key_bytes())
+        .verify(message, signature)
+        .map_err(|_| JwsError::BadSignature)
 }
 
 fn header_algorithm(

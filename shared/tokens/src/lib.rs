@@ -7,13 +7,20 @@
 
 mod alg;
 pub mod b64;
+pub mod claims;
 pub mod clock;
+pub mod dpop;
 pub mod jwk;
+pub mod jwks;
 pub mod jws;
 mod keys;
 pub mod thumbprint;
+pub mod validate;
 
 pub use alg::Algorithm;
 pub use clock::{Clock, ManualClock, SharedClock, SystemClock};
+pub use dpop::{DpopError, DpopKey, DpopVerifier, Htu, VerifiedProof};
 pub use jwk::{Jwks, PublicJwk};
+pub use jwks::{HttpFetcher, JwksCache, KeySet, KeySource};
 pub use keys::{KeyError, SigningKey};
+pub use validate::{ValidationError, Validator, Verified};
