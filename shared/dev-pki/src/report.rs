@@ -90,7 +90,7 @@ impl fmt::Display for Report {
                 f,
                 "  {:<14} {:<50} {} (until {})",
                 svid.workload.name(),
-                svid.spiffe_id,
+                svid.spiffe_id.as_str(),
                 svid.outcome,
                 dates::display(svid.not_after)
             )?;

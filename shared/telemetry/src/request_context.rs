@@ -191,4 +191,47 @@ mod tests {
             ))
         );
     }
+
+    /// Deterministic mutations of a valid header (xorshift64*, fixed seed): decoding never
+    /// panics, and an accepted value is the canonical dictionary around exactly the request id
+    /// it yields (the traceparent may be of a future version, which is re-sent as version 00).
+    #[test]
+    fn mutated_headers_never_panic_and_yield_exactly_what_they_spell() {
+        const ALPHABET: &[char] = &['a', '0', '-', '_', '"', ',', ' ', '=', ';', '\n', 'é'];
+        let mut state: u64 = 0xbb67_ae85_84ca_a73b;
+        let mut below = |n: usize| {
+            state ^= state >> 12;
+            state ^= state << 25;
+            state ^= state >> 27;
+            usize::try_from(state.wrapping_mul(0x2545_f491_4f6c_dd1d) % n as u64).unwrap()
+        };
+        let valid = context().encode();
+        let mut accepted = 0;
+        for _ in 0..6000 {
+            let mut chars: Vec<char> = valid.chars().collect();
+            for _ in 0..=below(2) {
+                let at = below(chars.len() + 1);
+                match below(4) {
+                    0 if at < chars.len() => chars[at] = ALPHABET[below(ALPHABET.len())],
+                    1 => chars.insert(at, ALPHABET[below(ALPHABET.len())]),
+                    2 if at < chars.len() => {
+                        chars.remove(at);
+                    }
+                    _ => chars.truncate(at),
+                }
+            }
+            let value: String = chars.into_iter().collect();
+            if let Ok(decoded) = RequestContext::decode(&value) {
+                accepted += 1;
+                let tp = value
+                    .strip_prefix(&format!("rid=\"{}\", tp=\"", decoded.request_id))
+                    .and_then(|rest| rest.strip_suffix('"'))
+                    .unwrap_or_else(|| panic!("{value:?}"));
+                assert!(!tp.contains('"'), "{value:?}");
+                assert_eq!(TraceParent::parse(tp), Ok(decoded.traceparent), "{value:?}");
+            }
+        }
+        // Mutations inside the request id (or of a digit of the ids) keep it valid.
+        assert!(accepted > 100, "{accepted}");
+    }
 }

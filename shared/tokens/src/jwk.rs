@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 
 use crate::Algorithm;
 use crate::b64;
+use crate::validate::shown;
 
 /// Members that only private or symmetric keys have. A JWK carrying any of them is refused:
 /// a verifier has no use for a private key, and accepting one where a public key is expected
@@ -21,18 +22,26 @@ pub enum JwkError {
     NotAnObject,
     #[error("the JWK contains the private or symmetric member `{0}`")]
     PrivateMember(&'static str),
-    #[error("unsupported key type `{0}` (only EC P-256 and OKP Ed25519 are accepted)")]
+    // The values below come from the JWK, which for a DPoP proof is whatever the client sent:
+    // they are shortened when stored and printed escaped, so they cannot add lines to a log.
+    #[error("unsupported key type {0:?} (only EC P-256 and OKP Ed25519 are accepted)")]
     UnsupportedKeyType(String),
-    #[error("unsupported curve `{0}`")]
+    #[error("unsupported curve {0:?}")]
     UnsupportedCurve(String),
     #[error("the JWK member `{0}` is missing or not a string")]
     MissingMember(&'static str),
     #[error("the JWK member `{0}` is not canonical base64url of the right length")]
     BadCoordinate(&'static str),
-    #[error("the JWK's `alg` is `{found}` but its key type implies `{expected}`")]
+    #[error("the JWK's `alg` is {found:?} but its key type implies `{expected}`")]
     AlgMismatch { found: String, expected: Algorithm },
     #[error("the JWK member `{0}` needs JSON escaping, so it has no RFC 7638 thumbprint")]
     NeedsEscaping(&'static str),
+    /// An Ed25519 public key that is a point of small order, or a non-canonical encoding.
+    /// Signatures "by" a small-order key can be made without any private key (the identity
+    /// point verifies `R = identity, S = 0` for every message), so a DPoP proof or a binding
+    /// to such a key would prove possession of nothing.
+    #[error("the Ed25519 key is a small-order or non-canonical point, for which anyone can sign")]
+    WeakKey,
 }
 
 /// A validated public key in JWK form: an EC P-256 key or an Ed25519 key, nothing else.
@@ -81,11 +90,15 @@ impl PublicJwk {
                 x: coordinate(text("x")?, "x")?,
                 y: coordinate(text("y")?, "y")?,
             },
-            ("OKP", "Ed25519") => KeyKind::Ed25519 {
-                x: coordinate(text("x")?, "x")?,
-            },
-            ("EC" | "OKP", other) => return Err(JwkError::UnsupportedCurve(other.to_owned())),
-            (other, _) => return Err(JwkError::UnsupportedKeyType(other.to_owned())),
+            ("OKP", "Ed25519") => {
+                let x = coordinate(text("x")?, "x")?;
+                if is_weak_ed25519(&x) {
+                    return Err(JwkError::WeakKey);
+                }
+                KeyKind::Ed25519 { x }
+            }
+            ("EC" | "OKP", other) => return Err(JwkError::UnsupportedCurve(shown(other))),
+            (other, _) => return Err(JwkError::UnsupportedKeyType(shown(other))),
         };
         let jwk = Self {
             kind,
@@ -95,7 +108,7 @@ impl PublicJwk {
             && alg != jwk.algorithm().as_str()
         {
             return Err(JwkError::AlgMismatch {
-                found: alg.to_owned(),
+                found: shown(alg),
                 expected: jwk.algorithm(),
             });
         }
@@ -231,6 +244,46 @@ impl<'de> Deserialize<'de> for PublicJwk {
     }
 }
 
+/// The y-coordinates (little-endian, sign bit clear) of the eight points of small order on
+/// edwards25519: 1 (the identity), p - 1 (order 2), 0 (the two points of order 4) and the two
+/// y-values, negatives of each other mod p, of the four points of order 8.
+const SMALL_ORDER_Y: [[u8; 32]; 5] = [
+    [0; 32],
+    {
+        let mut one = [0; 32];
+        one[0] = 1;
+        one
+    },
+    {
+        // p - 1 = 2^255 - 20.
+        let mut minus_one = [0xff; 32];
+        minus_one[0] = 0xec;
+        minus_one[31] = 0x7f;
+        minus_one
+    },
+    [
+        0x26, 0xe8, 0x95, 0x8f, 0xc2, 0xb2, 0x27, 0xb0, 0x45, 0xc3, 0xf4, 0x89, 0xf2, 0xef, 0x98,
+        0xf0, 0xd5, 0xdf, 0xac, 0x05, 0xd3, 0xc6, 0x33, 0x39, 0xb1, 0x38, 0x02, 0x88, 0x6d, 0x53,
+        0xfc, 0x05,
+    ],
+    [
+        0xc7, 0x17, 0x6a, 0x70, 0x3d, 0x4d, 0xd8, 0x4f, 0xba, 0x3c, 0x0b, 0x76, 0x0d, 0x10, 0x67,
+        0x0f, 0x2a, 0x20, 0x53, 0xfa, 0x2c, 0x39, 0xcc, 0xc6, 0x4e, 0xc7, 0xfd, 0x77, 0x92, 0xac,
+        0x03, 0x7a,
+    ],
+];
+
+/// Whether an Ed25519 public key (RFC 8032 §5.1.2 encoding) is of small order or not in
+/// canonical form (y >= p), which some decoders reduce mod p into a small-order point.
+/// ring verifies signatures under such keys like any other, so they are refused here.
+fn is_weak_ed25519(encoded: &[u8; 32]) -> bool {
+    let mut y = *encoded;
+    y[31] &= 0x7f;
+    // p = 2^255 - 19: y >= p exactly when y is 2^255 - 19 ..= 2^255 - 1.
+    let non_canonical = y[31] == 0x7f && y[1..31].iter().all(|&b| b == 0xff) && y[0] >= 0xed;
+    non_canonical || SMALL_ORDER_Y.contains(&y)
+}
+
 fn coordinate(text: &str, name: &'static str) -> Result<[u8; 32], JwkError> {
     b64::decode(text)
         .ok()
@@ -260,7 +313,7 @@ pub fn rfc7638_thumbprint(jwk: &Value) -> Result<String, JwkError> {
         "EC" => &["crv", "kty", "x", "y"],
         "OKP" => &["crv", "kty", "x"],
         "oct" => &["k", "kty"],
-        other => return Err(JwkError::UnsupportedKeyType(other.to_owned())),
+        other => return Err(JwkError::UnsupportedKeyType(shown(other))),
     };
     let mut canonical = String::from("{");
     for (i, &name) in members.iter().enumerate() {
@@ -453,5 +506,65 @@ mod tests {
         let again = Jwks::from_json(jwks.to_json().to_string().as_bytes()).unwrap();
         assert_eq!(again, jwks);
         assert_eq!(Jwks::from_json(b"{}").unwrap_err(), JwksError::NoKeys);
+    }
+
+    #[test]
+    fn small_order_and_non_canonical_ed25519_keys_are_refused() {
+        // Why: ring verifies `R = identity, S = 0` under the identity key for any message, so
+        // a proof "signed" by it needs no private key at all.
+        let mut identity = [0u8; 32];
+        identity[0] = 1;
+        let weak = PublicJwk::from_ed25519(&identity, None).unwrap();
+        let mut forged = [0u8; 64];
+        forged[0] = 1;
+        for message in [&b"any message"[..], b"another one"] {
+            assert!(
+                crate::jws::verify_signature(Algorithm::EdDsa, &weak, message, &forged).is_ok()
+            );
+        }
+
+        let jwk = |x: [u8; 32]| json!({"kty": "OKP", "crv": "Ed25519", "x": b64::encode(x)});
+        for y in SMALL_ORDER_Y {
+            for sign in [0x00, 0x80] {
+                let mut x = y;
+                x[31] |= sign;
+                assert_eq!(
+                    PublicJwk::from_value(&jwk(x)),
+                    Err(JwkError::WeakKey),
+                    "{x:02x?}"
+                );
+            }
+        }
+        // y = p .. 2^255 - 1: non-canonical encodings (p and p + 1 reduce to small-order points).
+        for low in 0xed..=0xff {
+            let mut x = [0xff; 32];
+            x[0] = low;
+            x[31] = 0x7f;
+            assert_eq!(PublicJwk::from_value(&jwk(x)), Err(JwkError::WeakKey));
+        }
+        // p - 2 and ordinary keys are fine.
+        let mut below = [0xff; 32];
+        below[0] = 0xeb;
+        below[31] = 0x7f;
+        assert!(!is_weak_ed25519(&below));
+        for _ in 0..32 {
+            let key = crate::SigningKey::generate(Algorithm::EdDsa).unwrap();
+            assert!(PublicJwk::from_value(&key.public_jwk().to_value()).is_ok());
+        }
+    }
+
+    #[test]
+    fn hostile_jwk_members_are_shortened_and_escaped_in_errors() {
+        let kty = format!("EC\nlevel=ERROR forged{}", "x".repeat(3000));
+        for jwk in [
+            json!({"kty": kty, "crv": "P-256"}),
+            json!({"kty": "EC", "crv": kty}),
+            json!({"kty": "OKP", "crv": "Ed25519",
+                   "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo", "alg": kty}),
+        ] {
+            let message = PublicJwk::from_value(&jwk).unwrap_err().to_string();
+            assert!(!message.contains('\n'), "{message}");
+            assert!(message.len() < 200, "{message}");
+        }
     }
 }

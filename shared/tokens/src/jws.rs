@@ -1,9 +1,14 @@
 //! JWS Compact Serialization (RFC 7515 §7.1): signing, and the strict first stage of
 //! verification that every token and DPoP proof goes through.
 
+use std::cell::RefCell;
+use std::fmt;
+
 use serde::Serialize;
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
+use crate::validate::shown;
 use crate::{Algorithm, KeyError, PublicJwk, SigningKey, b64};
 
 /// The largest token accepted, checked before any decoding. Access tokens here are well under
@@ -26,10 +31,20 @@ pub enum JwsError {
     MissingAlg,
     #[error("`alg: none` is never accepted")]
     AlgNone,
-    #[error("the algorithm `{0}` is not allowed")]
+    /// The name is copied from an unauthenticated header: shortened, and printed escaped so a
+    /// hostile `alg` cannot add lines to a log.
+    #[error("the algorithm {0:?} is not allowed")]
     AlgorithmNotAllowed(String),
-    #[error("the header marks `{0}` critical, and no extension is understood here")]
+    /// The `crit` value as JSON, shortened.
+    #[error("the header marks {0:?} critical, and no extension is understood here")]
     CriticalHeader(String),
+    /// RFC 7515 §4 lets a parser either refuse a repeated header parameter or keep its last
+    /// copy. Keeping one would mean trusting whichever copy this parser keeps while another
+    /// parser (a gateway, an audit tool) may act on the other, so a repeated member name in the
+    /// header, at any depth (the `jwk` of a DPoP proof included), is refused. [`Compact::verify`]
+    /// applies the same rule to the payload.
+    #[error("the {segment} names the member {name:?} more than once")]
+    DuplicateMember { segment: Segment, name: String },
     #[error("the signature is not valid")]
     BadSignature,
     #[error("the key is for {key} but the token says {token}")]
@@ -87,13 +102,12 @@ impl<'a> Compact<'a> {
         };
         let header_bytes =
             b64::decode(header_b64).map_err(|_| JwsError::NotBase64Url(Segment::Header))?;
-        let header: Map<String, Value> = serde_json::from_slice(&header_bytes)
-            .map_err(|_| JwsError::NotJsonObject(Segment::Header))?;
+        let header = unique_object(&header_bytes, Segment::Header)?;
         let alg = header_algorithm(&header, allowed)?;
         if let Some(crit) = header.get("crit") {
             // RFC 7515 §4.1.11: a recipient must reject a JWS whose `crit` lists an extension it
             // does not understand. This system uses none, so any `crit` is refused.
-            return Err(JwsError::CriticalHeader(crit.to_string()));
+            return Err(JwsError::CriticalHeader(shown(&crit.to_string())));
         }
         let payload =
             b64::decode(payload_b64).map_err(|_| JwsError::NotBase64Url(Segment::Payload))?;
@@ -124,10 +138,11 @@ impl<'a> Compact<'a> {
         self.header.get(name).and_then(Value::as_str)
     }
 
-    /// Checks the signature with `key` and returns the payload as a JSON object.
+    /// Checks the signature with `key` and returns the payload as a JSON object. A member name
+    /// that appears twice, at any depth, is refused ([`JwsError::DuplicateMember`]).
     pub fn verify(self, key: &PublicJwk) -> Result<Map<String, Value>, JwsError> {
         let payload = self.verify_raw(key)?;
-        serde_json::from_slice(&payload).map_err(|_| JwsError::NotJsonObject(Segment::Payload))
+        unique_object(&payload, Segment::Payload)
     }
 
     /// Checks the signature with `key` and returns the payload bytes, not yet parsed.
@@ -181,7 +196,83 @@ fn header_algorithm(
     }
     Algorithm::from_name(name)
         .filter(|alg| allowed.contains(alg))
-        .ok_or_else(|| JwsError::AlgorithmNotAllowed(name.to_owned()))
+        .ok_or_else(|| JwsError::AlgorithmNotAllowed(shown(name)))
+}
+
+/// Parses `bytes` as one JSON object whose objects, at every depth, name each member once.
+fn unique_object(bytes: &[u8], segment: Segment) -> Result<Map<String, Value>, JwsError> {
+    let duplicate = RefCell::new(None);
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let parsed = UniqueMembers(&duplicate)
+        .deserialize(&mut deserializer)
+        .and_then(|value| deserializer.end().map(|()| value));
+    match (parsed, duplicate.into_inner()) {
+        (_, Some(name)) => Err(JwsError::DuplicateMember {
+            segment,
+            name: shown(&name),
+        }),
+        (Ok(Value::Object(object)), None) => Ok(object),
+        _ => Err(JwsError::NotJsonObject(segment)),
+    }
+}
+
+/// Reads any JSON value as `serde_json::Value` does, but stops at the first object that names
+/// a member twice, recording the name (serde's error type cannot carry it out).
+#[derive(Clone, Copy)]
+struct UniqueMembers<'d>(&'d RefCell<Option<String>>);
+
+impl<'de> DeserializeSeed<'de> for UniqueMembers<'_> {
+    type Value = Value;
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for UniqueMembers<'_> {
+    type Value = Value;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_owned()))
+    }
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut elements = Vec::new();
+        while let Some(element) = seq.next_element_seed(self)? {
+            elements.push(element);
+        }
+        Ok(Value::Array(elements))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut object = Map::new();
+        while let Some(name) = map.next_key::<String>()? {
+            if object.contains_key(&name) {
+                *self.0.borrow_mut() = Some(name);
+                return Err(de::Error::custom("duplicate member"));
+            }
+            let value = map.next_value_seed(self)?;
+            object.insert(name, value);
+        }
+        Ok(Value::Object(object))
+    }
 }
 
 /// Signs `claims` with `key` as a compact JWS whose header is `alg`, `typ`, `kid` and any
@@ -324,6 +415,102 @@ mod tests {
                 key: Algorithm::EdDsa,
                 token: Algorithm::Es256
             }
+        );
+    }
+
+    fn token_with_raw_header(header: &str) -> String {
+        format!(
+            "{}.{}.{}",
+            b64::encode(header),
+            b64::encode(b"{}"),
+            b64::encode([0u8; 64])
+        )
+    }
+
+    #[test]
+    fn repeated_header_parameters_are_refused_not_last_wins() {
+        // A parser that keeps the last copy reads ES256 here; one that keeps the first reads
+        // `none`. Neither reading is trusted.
+        for (header, name) in [
+            (r#"{"alg":"none","alg":"ES256"}"#, "alg"),
+            (
+                r#"{"alg":"ES256","typ":"txntoken+jwt","typ":"at+jwt"}"#,
+                "typ",
+            ),
+            (r#"{"alg":"ES256","kid":"a","kid":"b"}"#, "kid"),
+            // The same name spelled with an escape is the same name.
+            (r#"{"alg":"ES256","\u0061lg":"ES256"}"#, "alg"),
+            // Inside the embedded key of a DPoP proof, too.
+            (r#"{"alg":"ES256","jwk":{"kty":"EC","x":"a","x":"b"}}"#, "x"),
+            (r#"{"alg":"ES256","x":[{"k":1,"k":2}]}"#, "k"),
+        ] {
+            assert_eq!(
+                Compact::parse(&token_with_raw_header(header), ES256).unwrap_err(),
+                JwsError::DuplicateMember {
+                    segment: Segment::Header,
+                    name: name.into()
+                },
+                "{header}"
+            );
+        }
+        // Distinct names at different depths are fine.
+        let nested = r#"{"alg":"ES256","jwk":{"alg":"ES256"}}"#;
+        assert!(Compact::parse(&token_with_raw_header(nested), ES256).is_ok());
+    }
+
+    #[test]
+    fn repeated_payload_members_are_refused_by_verify() {
+        let key = SigningKey::generate(Algorithm::Es256).unwrap();
+        let header = b64::encode(format!(r#"{{"alg":"ES256","kid":"{}"}}"#, key.kid()));
+        let payload = b64::encode(r#"{"htu":"https://evil.example/","htu":"https://ok/"}"#);
+        let input = format!("{header}.{payload}");
+        let token = format!(
+            "{input}.{}",
+            b64::encode(key.sign(input.as_bytes()).unwrap())
+        );
+        let err = Compact::parse(&token, ES256)
+            .unwrap()
+            .verify(key.public_jwk())
+            .unwrap_err();
+        assert_eq!(
+            err,
+            JwsError::DuplicateMember {
+                segment: Segment::Payload,
+                name: "htu".into()
+            }
+        );
+    }
+
+    #[test]
+    fn header_values_in_errors_cannot_forge_log_lines() {
+        let alg = format!("ES256\\nlevel=INFO msg=forged {}", "x".repeat(5000));
+        let header = format!(r#"{{"alg":"{alg}"}}"#);
+        let err = Compact::parse(&token_with_raw_header(&header), ES256).unwrap_err();
+        let message = err.to_string();
+        assert!(!message.contains('\n'), "{message}");
+        assert!(message.contains(r"ES256\nlevel"), "{message}");
+        assert!(message.len() < 200, "{message}");
+        let crit = format!(r#"{{"alg":"ES256","crit":["{}"]}}"#, "c".repeat(5000));
+        let message = Compact::parse(&token_with_raw_header(&crit), ES256)
+            .unwrap_err()
+            .to_string();
+        assert!(message.len() < 200, "{message}");
+    }
+
+    #[test]
+    fn deeply_nested_headers_are_refused_without_exhausting_the_stack() {
+        // Within the size bound, as deep as it gets; serde_json stops at 128 levels.
+        let depth = 2_900;
+        let header = format!(
+            r#"{{"alg":"ES256","x":{}{}}}"#,
+            "[".repeat(depth),
+            "]".repeat(depth)
+        );
+        let token = token_with_raw_header(&header);
+        assert!(token.len() <= MAX_TOKEN_BYTES);
+        assert_eq!(
+            Compact::parse(&token, ES256).unwrap_err(),
+            JwsError::NotJsonObject(Segment::Header)
         );
     }
 }

@@ -5,7 +5,8 @@
 //! where the keys come from. [`Validator::validate`] then runs every check in a fixed order,
 //! cheapest first, and returns the typed claims only when all of them pass:
 //!
-//! 1. size bound, three segments, strict base64url, header JSON ([`Compact::parse`]);
+//! 1. size bound, three segments, strict base64url, header JSON with each member named once
+//!    ([`Compact::parse`]);
 //! 2. `alg` on the allow-list (`none` and HMAC never are), no `crit`;
 //! 3. `typ`, exactly (so an ID token or a transaction token is not an access token);
 //! 4. the key, chosen by `kid` only: `jku`, `x5u`, `x5c` and an embedded `jwk` are ignored,

@@ -59,7 +59,8 @@ pub use identity::{Identity, IdentityError, IdentitySource};
 pub use peer::PeerIdentity;
 pub use policy::PeerPolicy;
 pub use server::{
-    DEFAULT_HANDSHAKE_TIMEOUT, MtlsAcceptor, MtlsIncoming, MtlsStream, NoPeerIdentity, serve,
+    DEFAULT_HANDSHAKE_TIMEOUT, HandshakeRefusal, MtlsAcceptor, MtlsIncoming, MtlsStream,
+    NoPeerIdentity, RefusalHook, RefusalReason, serve,
 };
 pub use source::{
     BUNDLE_FILE, DEFAULT_RELOAD_INTERVAL, FileSource, IdentityFiles, LoadError, ReadError, Reload,

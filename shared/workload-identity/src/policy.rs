@@ -19,6 +19,11 @@ pub enum PeerPolicy {
     },
     /// Any peer one of these policies accepts. An empty list accepts no one.
     AnyOf(Vec<PeerPolicy>),
+    /// Any workload of `trust_domain`. Only for an endpoint that authorizes every request
+    /// itself, against a registry of its own (the internal IAM, which looks each caller's
+    /// SPIFFE ID up in its registrations): the TLS layer then admits the trust domain's
+    /// members, never anyone else.
+    TrustDomainMember(TrustDomain),
 }
 
 impl PeerPolicy {
@@ -35,6 +40,7 @@ impl PeerPolicy {
                 namespace,
             } => peer.is_member_of(trust_domain) && peer.namespace() == Some(namespace.as_str()),
             Self::AnyOf(policies) => policies.iter().any(|policy| policy.allows(peer)),
+            Self::TrustDomainMember(trust_domain) => peer.is_member_of(trust_domain),
         }
     }
 
@@ -104,6 +110,29 @@ mod tests {
                 policy.authorize(&id(other)),
                 Err(SvidError::NotAuthorized { peer: id(other) }),
                 "{other}"
+            );
+        }
+    }
+
+    #[test]
+    fn trust_domain_member_accepts_every_workload_of_that_domain_only() {
+        let policy = PeerPolicy::TrustDomainMember(demo());
+        for member in [
+            "spiffe://demo.test/ns/namespace-a/sa/agent-a",
+            "spiffe://demo.test/ns/namespace-b/sa/agent-b",
+            "spiffe://demo.test/some/other/path",
+        ] {
+            assert!(policy.allows(&id(member)), "{member}");
+        }
+        for outsider in [
+            "spiffe://other.test/ns/namespace-a/sa/agent-a",
+            "spiffe://demo.test.evil/ns/namespace-a/sa/agent-a",
+            "spiffe://sub.demo.test/ns/namespace-a/sa/agent-a",
+        ] {
+            assert_eq!(
+                policy.authorize(&id(outsider)),
+                Err(SvidError::NotAuthorized { peer: id(outsider) }),
+                "{outsider}"
             );
         }
     }

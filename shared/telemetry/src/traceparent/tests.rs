@@ -217,3 +217,58 @@ fn generation_reports_a_failing_source() {
     let parent = TraceParent::parse(EXAMPLE).unwrap();
     assert_eq!(parent.child(&Failing), Err(RandomnessUnavailable));
 }
+
+/// Deterministic mutations of valid values (xorshift64*, fixed seed): parsing never panics
+/// (including on multi-byte characters at the fixed offsets), and whatever is accepted carries
+/// exactly the ids written in the value and re-serialises to something that parses the same.
+#[test]
+fn mutated_values_never_panic_and_accepted_ones_say_what_they_carry() {
+    const ALPHABET: &[char] = &[
+        '0', '9', 'a', 'f', 'A', 'F', 'g', '-', ' ', '\n', 'é', '\u{2010}',
+    ];
+    let mut state: u64 = 0x6a09_e667_f3bc_c908;
+    let mut below = |n: usize| {
+        state ^= state >> 12;
+        state ^= state << 25;
+        state ^= state >> 27;
+        usize::try_from(state.wrapping_mul(0x2545_f491_4f6c_dd1d) % n as u64).unwrap()
+    };
+    let seeds = [
+        EXAMPLE,
+        "cc-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-09-future",
+    ];
+    let mut accepted = 0;
+    for round in 0..6000 {
+        let mut chars: Vec<char> = seeds[round % seeds.len()].chars().collect();
+        for _ in 0..=below(2) {
+            let at = below(chars.len() + 1);
+            match below(4) {
+                0 if at < chars.len() => chars[at] = ALPHABET[below(ALPHABET.len())],
+                1 => chars.insert(at, ALPHABET[below(ALPHABET.len())]),
+                2 if at < chars.len() => {
+                    chars.remove(at);
+                }
+                _ => chars.truncate(at),
+            }
+        }
+        let value: String = chars.into_iter().collect();
+        let Ok(parsed) = TraceParent::parse(&value) else {
+            continue;
+        };
+        accepted += 1;
+        // A future version may carry anything after its fourth field (§3.2.4); the fields read
+        // are plain ASCII.
+        assert!(
+            value.is_char_boundary(55) && value[..55].is_ascii(),
+            "{value:?}"
+        );
+        assert_eq!(parsed.trace_id(), value[3..35], "{value:?}");
+        assert_eq!(parsed.parent_id(), value[36..52], "{value:?}");
+        assert_ne!(&value[..2], "ff");
+        if value.starts_with("00") {
+            assert_eq!(value.len(), 55, "{value:?}");
+        }
+        assert_eq!(TraceParent::parse(&parsed.to_string()), Ok(parsed));
+    }
+    assert!(accepted > 100, "{accepted}");
+}

@@ -65,9 +65,40 @@ impl KeySet {
         }
     }
 
+    /// Rebuilds a set from keys kept in storage: the active key, the staged one if any, and
+    /// retired keys with the time each stopped signing (`retired_at`, seconds since the epoch).
+    ///
+    /// Retired keys past their retention are left out; a `kid` that appears twice is refused.
+    pub fn from_parts(
+        active: SigningKey,
+        staged: Option<SigningKey>,
+        retired: Vec<(PublicJwk, i64)>,
+        max_token_lifetime: Duration,
+        clock: SharedClock,
+    ) -> Result<Self, KeySetError> {
+        let mut set = Self::new(active, max_token_lifetime, clock);
+        if let Some(staged) = staged {
+            set.stage(staged)?;
+        }
+        for (public, retired_at) in retired {
+            let kid = public.kid().unwrap_or_default().to_owned();
+            if set.contains(&kid) {
+                return Err(KeySetError::DuplicateKid(kid));
+            }
+            set.retired.push(Retired { public, retired_at });
+        }
+        set.prune();
+        Ok(set)
+    }
+
     /// The key new tokens are signed with.
     pub fn active(&self) -> &SigningKey {
         &self.active
+    }
+
+    /// The key published ahead of use, if any.
+    pub fn staged(&self) -> Option<&SigningKey> {
+        self.staged.as_ref()
     }
 
     /// Publishes `next` ahead of use; [`Self::rotate`] makes it active.
@@ -218,6 +249,53 @@ mod tests {
             set.sign("at+jwt", &json!({"sub": "x"})),
             Err(KeySetError::MissingExp)
         );
+    }
+
+    #[test]
+    fn rebuilt_sets_publish_what_they_were_given_within_retention() {
+        let clock = ManualClock::new(10_000);
+        let active = SigningKey::generate(Algorithm::Es256).unwrap();
+        let staged = SigningKey::generate(Algorithm::Es256).unwrap();
+        let recent = SigningKey::generate(Algorithm::Es256).unwrap();
+        let old = SigningKey::generate(Algorithm::Es256).unwrap();
+        let expected = [
+            active.kid().to_owned(),
+            staged.kid().to_owned(),
+            recent.kid().to_owned(),
+        ];
+        let set = KeySet::from_parts(
+            active,
+            Some(staged),
+            vec![
+                (recent.public_jwk().clone(), 10_000 - RETENTION + 1),
+                (old.public_jwk().clone(), 10_000 - RETENTION),
+            ],
+            Duration::from_secs(LIFETIME as u64),
+            clock,
+        )
+        .unwrap();
+        assert_eq!(kids(&set), expected);
+        assert_eq!(
+            set.staged().map(SigningKey::kid),
+            Some(expected[1].as_str())
+        );
+    }
+
+    #[test]
+    fn rebuilt_sets_refuse_a_kid_twice() {
+        let clock = ManualClock::new(0);
+        let active = SigningKey::generate(Algorithm::Es256).unwrap();
+        let kid = active.kid().to_owned();
+        let public = active.public_jwk().clone();
+        let error = KeySet::from_parts(
+            active,
+            None,
+            vec![(public, 0)],
+            Duration::from_secs(60),
+            clock,
+        )
+        .unwrap_err();
+        assert_eq!(error, KeySetError::DuplicateKid(kid));
     }
 
     #[test]

@@ -77,9 +77,10 @@ fn wycheproof_ed25519() {
 
 #[test]
 fn a_key_only_verifies_its_own_algorithm() {
-    // An Ed25519 signature presented as ES256 never reaches the ECDSA verifier.
+    // An Ed25519 signature presented as ES256 never reaches the ECDSA verifier. (The key is
+    // RFC 8037's example: an all-zero `x` is a small-order point, refused as a JWK.)
     let jwk = PublicJwk::from_value(&json!({
-        "kty": "OKP", "crv": "Ed25519", "x": b64::encode([0u8; 32]),
+        "kty": "OKP", "crv": "Ed25519", "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo",
     }))
     .unwrap();
     assert_eq!(

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod claims;
+mod hostile;
 mod jwks_cache;
 mod key_selection;
 mod known_answers;

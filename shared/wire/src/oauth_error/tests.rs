@@ -373,3 +373,143 @@ fn every_401_carries_a_challenge() {
         assert!(error.www_authenticate().is_some(), "{error}");
     }
 }
+
+/// Reads a challenge back as RFC 9110 §11.2 defines it: `scheme 1*SP auth-param *( ", "
+/// auth-param )` with every value a quoted-string. `None` if it does not have that shape.
+fn parse_challenge(value: &str) -> Option<(String, Vec<(String, String)>)> {
+    let (scheme, mut rest) = value.split_once(' ')?;
+    let mut params = Vec::new();
+    loop {
+        let (name, after) = rest.split_once("=\"")?;
+        let mut text = String::new();
+        let mut chars = after.char_indices();
+        let end = loop {
+            match chars.next()? {
+                (_, '\\') => text.push(chars.next()?.1),
+                (at, '"') => break at,
+                (_, c) => text.push(c),
+            }
+        };
+        params.push((name.to_owned(), text));
+        rest = &after[end + 1..];
+        if rest.is_empty() {
+            return Some((scheme.to_owned(), params));
+        }
+        rest = rest.strip_prefix(", ")?;
+    }
+}
+
+/// Deterministic hostile strings (xorshift64*, fixed seed) in every caller-supplied part of a
+/// challenge: the header value is always a valid, single-line `WWW-Authenticate` whose
+/// parameters read back as exactly what was accepted, so nothing can add a parameter or a line.
+#[test]
+fn hostile_challenge_parts_never_break_the_header() {
+    const ALPHABET: &[char] = &[
+        'a', 'Z', '0', ' ', '"', '\\', ',', '=', ':', '\r', '\n', '\0', '\t', '\u{7f}', 'é',
+        '\u{2028}', '\u{feff}',
+    ];
+    let mut state: u64 = 0x3c6e_f372_fe94_f82b;
+    let mut below = |n: usize| {
+        state ^= state >> 12;
+        state ^= state << 25;
+        state ^= state >> 27;
+        usize::try_from(state.wrapping_mul(0x2545_f491_4f6c_dd1d) % n as u64).unwrap()
+    };
+    let mut rendered = 0;
+    for _ in 0..3000 {
+        let mut text = || -> String {
+            let len = below(12) * if below(10) == 0 { 40 } else { 1 };
+            (0..len).map(|_| ALPHABET[below(ALPHABET.len())]).collect()
+        };
+        let (mut realm, description, scope, alg, nonce) = (text(), text(), text(), text(), text());
+        if realm.chars().any(|c| !(' '..='~').contains(&c)) {
+            // Keep realms that quote and escape, not only ones refused outright.
+            realm = realm.replace(|c: char| !(' '..='~').contains(&c), "\\\"");
+        }
+        let challenge = match below(2) {
+            0 => BearerChallenge::new(&realm).map(|c| {
+                (
+                    c.invalid_token(description.clone()),
+                    c.insufficient_scope(&scope, description.clone()),
+                )
+            }),
+            _ => DpopChallenge::new(&realm, &["ES256", &alg]).map(|c| {
+                let error = match DpopNonce::new(nonce.clone()) {
+                    Ok(nonce) => c.use_dpop_nonce(nonce, description.clone()),
+                    Err(_) => c.invalid_dpop_proof(description.clone()),
+                };
+                (error, c.insufficient_scope(&scope, description.clone()))
+            }),
+        };
+        let Ok((error, scoped)) = challenge else {
+            continue;
+        };
+        for error in [error, scoped] {
+            rendered += 1;
+            let value = error.www_authenticate_value().unwrap();
+            assert!(error.www_authenticate().is_some(), "{value:?}");
+            assert!(
+                value.bytes().all(|b| (0x20..0x7f).contains(&b)),
+                "{value:?}"
+            );
+            let (_, params) = parse_challenge(&value).unwrap_or_else(|| panic!("{value:?}"));
+            let get = |name: &str| {
+                params
+                    .iter()
+                    .find(|(n, _)| n == name)
+                    .map(|(_, v)| v.as_str())
+            };
+            assert_eq!(get("realm"), Some(realm.as_str()), "{value:?}");
+            assert_eq!(
+                get("error_description"),
+                error.description().map(ErrorDescription::as_str),
+                "{value:?}"
+            );
+            let names: Vec<&str> = params.iter().map(|(n, _)| n.as_str()).collect();
+            assert!(
+                names
+                    .iter()
+                    .all(|n| ["realm", "scope", "error", "error_description", "algs"].contains(n)),
+                "{value:?}"
+            );
+            if let Some(nonce) = error.dpop_nonce() {
+                assert!(HeaderValue::from_str(nonce.as_str()).is_ok());
+            }
+        }
+    }
+    assert!(rendered > 500, "{rendered}");
+}
+
+/// Hostile `Authorization` values never panic the parser, and a token it hands out is always
+/// `token68`: no space, comma, quote or control character can reach a validator or a log.
+#[test]
+fn hostile_authorization_values_yield_only_token68() {
+    const ALPHABET: &[char] = &[
+        'B', 'e', 'a', 'r', 'D', 'P', 'o', ' ', '=', '.', '"', ',', '\t', '\n', 'é',
+    ];
+    let mut state: u64 = 0xa54f_f53a_5f1d_36f1;
+    let mut below = |n: usize| {
+        state ^= state >> 12;
+        state ^= state << 25;
+        state ^= state >> 27;
+        usize::try_from(state.wrapping_mul(0x2545_f491_4f6c_dd1d) % n as u64).unwrap()
+    };
+    for round in 0..5000 {
+        let prefix = ["Bearer ", "DPoP ", "dpop", ""][round % 4];
+        let tail: String = (0..below(16))
+            .map(|_| ALPHABET[below(ALPHABET.len())])
+            .collect();
+        let value = format!("{prefix}{tail}");
+        if let Ok(credentials) = crate::Credentials::parse(&value) {
+            let token = credentials.token();
+            assert!(!token.is_empty(), "{value:?}");
+            assert!(
+                token
+                    .trim_end_matches('=')
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-._~+/".contains(&b)),
+                "{value:?}"
+            );
+        }
+    }
+}

@@ -11,6 +11,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 use tokio_rustls::TlsAcceptor;
 use tracing::{Instrument as _, debug, error, info_span, warn};
 
+use super::refusal::{self, HandshakeRefusal, RefusalHook};
 use super::stream::MtlsStream;
 use crate::peer::PeerIdentity;
 use crate::svid::SvidError;
@@ -33,9 +34,16 @@ pub(crate) fn spawn(
     listener: TcpListener,
     tls: TlsAcceptor,
     handshake_timeout: Duration,
+    on_refusal: Option<RefusalHook>,
 ) -> mpsc::Receiver<MtlsStream> {
     let (sender, receiver) = mpsc::channel(QUEUE);
-    tokio::spawn(accept_loop(listener, tls, handshake_timeout, sender));
+    tokio::spawn(accept_loop(
+        listener,
+        tls,
+        handshake_timeout,
+        on_refusal,
+        sender,
+    ));
     receiver
 }
 
@@ -43,6 +51,7 @@ async fn accept_loop(
     listener: TcpListener,
     tls: TlsAcceptor,
     handshake_timeout: Duration,
+    on_refusal: Option<RefusalHook>,
     sender: mpsc::Sender<MtlsStream>,
 ) {
     let handshakes = Arc::new(Semaphore::new(MAX_HANDSHAKES));
@@ -54,7 +63,13 @@ async fn accept_loop(
         match accepted {
             Ok((tcp, remote_addr, permit)) => {
                 let span = info_span!("tls_accept", %remote_addr);
-                let handshake = handshake(tcp, remote_addr, tls.clone(), handshake_timeout);
+                let handshake = handshake(
+                    tcp,
+                    remote_addr,
+                    tls.clone(),
+                    handshake_timeout,
+                    on_refusal.clone(),
+                );
                 let sender = sender.clone();
                 tokio::spawn(
                     async move {
@@ -97,6 +112,7 @@ async fn handshake(
     remote_addr: SocketAddr,
     tls: TlsAcceptor,
     timeout: Duration,
+    on_refusal: Option<RefusalHook>,
 ) -> Option<MtlsStream> {
     // Requests and responses are small; waiting to coalesce them only adds latency.
     if let Err(error) = tcp.set_nodelay(true) {
@@ -106,6 +122,12 @@ async fn handshake(
         Ok(Ok(stream)) => stream,
         Ok(Err(error)) => {
             log_handshake_failure(&error);
+            if let (Some(hook), Some(reason)) = (&on_refusal, refusal::classify(&error)) {
+                hook(&HandshakeRefusal {
+                    remote_addr,
+                    reason,
+                });
+            }
             return None;
         }
         Err(_elapsed) => {

@@ -5,6 +5,7 @@ mod accept;
 mod extract;
 mod http;
 mod incoming;
+mod refusal;
 mod stream;
 
 use std::future::Future;
@@ -17,6 +18,7 @@ use tokio::net::TcpListener;
 
 pub use extract::NoPeerIdentity;
 pub use incoming::MtlsIncoming;
+pub use refusal::{HandshakeRefusal, RefusalHook, RefusalReason};
 pub use stream::MtlsStream;
 
 /// How long a client may take to complete the TLS handshake before its socket is closed.
@@ -24,10 +26,11 @@ pub const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Accepts mutual-TLS connections with a server configuration, typically from
 /// [`server_config`](crate::server_config).
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct MtlsAcceptor {
     tls: Arc<ServerConfig>,
     handshake_timeout: Duration,
+    on_refusal: Option<RefusalHook>,
 }
 
 impl MtlsAcceptor {
@@ -35,11 +38,19 @@ impl MtlsAcceptor {
         Self {
             tls,
             handshake_timeout: DEFAULT_HANDSHAKE_TIMEOUT,
+            on_refusal: None,
         }
     }
 
     pub fn with_handshake_timeout(mut self, timeout: Duration) -> Self {
         self.handshake_timeout = timeout;
+        self
+    }
+
+    /// Calls `hook` for every client refused for its identity (see [`HandshakeRefusal`]), in
+    /// addition to the log line every refusal gets.
+    pub fn on_refusal(mut self, hook: impl Fn(&HandshakeRefusal) + Send + Sync + 'static) -> Self {
+        self.on_refusal = Some(Arc::new(hook));
         self
     }
 
@@ -52,6 +63,7 @@ impl MtlsAcceptor {
             listener,
             Arc::clone(&self.tls).into(),
             self.handshake_timeout,
+            self.on_refusal.clone(),
         ))
     }
 
@@ -64,6 +76,15 @@ impl MtlsAcceptor {
         shutdown: impl Future<Output = ()> + Send,
     ) {
         http::serve(self.incoming(listener), router, shutdown).await;
+    }
+}
+
+impl std::fmt::Debug for MtlsAcceptor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MtlsAcceptor")
+            .field("handshake_timeout", &self.handshake_timeout)
+            .field("on_refusal", &self.on_refusal.is_some())
+            .finish_non_exhaustive()
     }
 }
 

@@ -264,3 +264,71 @@ fn building_from_segments_validates_each_segment() {
         SpiffeIdError::TooLong { .. }
     ));
 }
+
+/// Deterministic mutations of valid IDs (xorshift64*, fixed seed): parsing never panics, and
+/// whatever it accepts is exactly the canonical form (nothing repaired, nothing normalised).
+#[test]
+fn mutated_ids_never_panic_and_only_canonical_forms_are_accepted() {
+    const ALPHABET: &[char] = &[
+        'a', 'Z', '0', '.', '-', '_', '/', ':', '@', '%', '?', '#', '\\', ' ', '\0', '\n', 'é',
+        '\u{2215}', '\u{ff0f}', '\u{200b}',
+    ];
+    let mut state: u64 = 0x5851_f42d_4c95_7f2d;
+    let mut below = |n: usize| {
+        state ^= state >> 12;
+        state ^= state << 25;
+        state ^= state >> 27;
+        usize::try_from(state.wrapping_mul(0x2545_f491_4f6c_dd1d) % n as u64).unwrap()
+    };
+    let seeds = [
+        "spiffe://demo.test/ns/namespace-b/sa/agent-b",
+        "spiffe://demo.test",
+        "spiffe://a-b_c.d/x/y.z/...",
+    ];
+    let mut accepted = 0;
+    for round in 0..6000 {
+        let mut chars: Vec<char> = seeds[round % seeds.len()].chars().collect();
+        for _ in 0..=below(2) {
+            let at = below(chars.len() + 1);
+            match below(4) {
+                0 if at < chars.len() => chars[at] = ALPHABET[below(ALPHABET.len())],
+                1 => chars.insert(at, ALPHABET[below(ALPHABET.len())]),
+                2 if at < chars.len() => {
+                    chars.remove(at);
+                }
+                _ => chars.truncate(at),
+            }
+        }
+        let id: String = chars.into_iter().collect();
+        let Ok(parsed) = SpiffeId::parse(&id) else {
+            continue;
+        };
+        accepted += 1;
+        assert_eq!(parsed.as_str(), id);
+        let trust_domain = parsed.trust_domain().as_str();
+        assert!(
+            trust_domain
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b)),
+            "{id:?}"
+        );
+        if let Some(path) = parsed.path().strip_prefix('/') {
+            for segment in path.split('/') {
+                assert!(
+                    !segment.is_empty() && segment != "." && segment != "..",
+                    "{id:?}"
+                );
+                assert!(
+                    segment
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b)),
+                    "{id:?}"
+                );
+            }
+        } else {
+            assert!(parsed.path().is_empty(), "{id:?}");
+        }
+        assert_eq!(SpiffeId::parse(parsed.as_str()), Ok(parsed.clone()));
+    }
+    assert!(accepted > 100, "{accepted}");
+}

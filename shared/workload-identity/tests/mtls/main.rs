@@ -6,6 +6,7 @@
 mod support;
 
 mod grpc;
+mod hostile_certs;
 mod http_server;
 mod identity_loading;
 mod refusals;

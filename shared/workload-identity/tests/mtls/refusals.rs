@@ -308,3 +308,81 @@ fn the_verifiers_accept_allowed_peers() {
             .is_ok()
     );
 }
+
+/// The acceptor's refusal hook hears of every client refused for its identity, with the reason
+/// the verifier found, and of nothing else.
+#[tokio::test]
+async fn the_acceptor_reports_identity_refusals_to_its_hook() {
+    use std::sync::Mutex;
+    use workload_identity::{HandshakeRefusal, MtlsAcceptor, RefusalReason};
+
+    let pki = TestPki::new();
+    let seen: Arc<Mutex<Vec<HandshakeRefusal>>> = Arc::default();
+    let record = Arc::clone(&seen);
+    let acceptor = MtlsAcceptor::new(
+        server_config(pki.source(AGENT_A), PeerPolicy::only(pki.id(AGENT_B))).unwrap(),
+    )
+    .on_refusal(move |refusal| record.lock().unwrap().push(refusal.clone()));
+    let server = WebServer::start_with(acceptor, crate::support::web::whoami_router()).await;
+    let wait_for = |count: usize| {
+        let seen = Arc::clone(&seen);
+        async move {
+            for _ in 0..500 {
+                if seen.lock().unwrap().len() >= count {
+                    return;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            }
+            panic!("the hook was not called {count} times");
+        }
+    };
+    let http1 = |config: Arc<ClientConfig>| {
+        let mut config = (*config).clone();
+        config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        reqwest_client(&config)
+    };
+
+    // An allowed client is not reported.
+    let allowed = client_config(
+        pki.source(AGENT_B),
+        PeerPolicy::only(pki.id(AGENT_A)),
+        ClientAlpn::Http,
+    )
+    .unwrap();
+    whoami(&http1(allowed), &server).await.unwrap();
+
+    let anonymous = client_presenting(&pki, AGENT_A, None);
+    assert!(whoami(&http1(anonymous), &server).await.is_err());
+    wait_for(1).await;
+
+    let stranger = other_ca(&pki.trust_domain)
+        .issue(&pki.spec(&pki.id(AGENT_B)))
+        .unwrap();
+    let impostor = client_presenting(
+        &pki,
+        AGENT_A,
+        Some((vec![stranger.cert_der().clone()], key_der(&stranger))),
+    );
+    assert!(whoami(&http1(impostor), &server).await.is_err());
+    wait_for(2).await;
+
+    let reasons: Vec<RefusalReason> = seen
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|refusal| {
+            assert!(refusal.remote_addr.ip().is_loopback());
+            refusal.reason.clone()
+        })
+        .collect();
+    assert_eq!(
+        reasons,
+        [
+            RefusalReason::NoCertificate,
+            RefusalReason::InvalidSvid(SvidError::UntrustedChain(
+                webpki::Error::InvalidSignatureForPublicKey
+            )),
+        ]
+    );
+    server.stop().await;
+}
