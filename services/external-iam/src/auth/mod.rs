@@ -1,0 +1,6 @@
+//! Authenticating customers: passwords, throttling, and the opaque values sessions and codes
+//! are made of.
+
+pub mod opaque;
+pub mod password;
+pub mod throttle;
