@@ -1,0 +1,224 @@
+//! Building the service from its configuration, and running it until told to stop.
+
+use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use storage::{Database, StorageError};
+use tokens::{SharedClock, SystemClock};
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+use tonic::transport::Server;
+use wire::grpc::service_a2::v1::service_a2_server::ServiceA2Server;
+use workload_identity::{
+    DEFAULT_RELOAD_INTERVAL, FileSource, IdentitySource as _, LoadError, MtlsAcceptor, PeerPolicy,
+};
+
+use crate::MIGRATOR;
+use crate::config::Config;
+use crate::health;
+use crate::iam_keys::{IamKeysError, iam_jwks};
+use crate::peer::PeerAllowList;
+use crate::records::Records;
+use crate::records::seed::{DataFile, SeedError};
+use crate::service::RecordsService;
+use crate::user_context::UserContextValidator;
+
+/// A request message is an intent: a few bytes. Anything much larger is not a real request.
+const MAX_REQUEST_BYTES: usize = 4 * 1024;
+/// Metadata carries one transaction token (about a kilobyte) and correlation ids.
+const MAX_HEADER_LIST_BYTES: u32 = 16 * 1024;
+/// A call that takes longer than this is cut off with `DEADLINE_EXCEEDED`.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+/// Pings on idle connections find dead peers; Agent A keeps one connection open for good.
+const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(30);
+const KEEPALIVE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Why the service could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("invalid configuration: {0}")]
+    Config(String),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    #[error(transparent)]
+    Seed(#[from] SeedError),
+    #[error("cannot load this workload's identity: {0}")]
+    Identity(#[from] LoadError),
+    #[error("cannot build the TLS configuration: {0}")]
+    Tls(#[from] rustls::Error),
+    #[error(transparent)]
+    IamKeys(#[from] IamKeysError),
+    #[error("cannot build the user-context validator: {0}")]
+    Validator(#[from] tokens::validate::BuildError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        #[source]
+        source: io::Error,
+    },
+}
+
+/// A built service, bound to its addresses, not yet serving.
+#[derive(Debug)]
+pub struct App {
+    listener: TcpListener,
+    health_listener: Option<TcpListener>,
+    acceptor: MtlsAcceptor,
+    service: RecordsService,
+    db: Database,
+    /// Keeps the identity files reloaded while the service runs.
+    _identity: Arc<FileSource>,
+    _reloader: JoinHandle<()>,
+}
+
+impl App {
+    /// Builds the service on the system clock.
+    pub async fn build(config: Config) -> Result<Self, StartError> {
+        Self::build_with_clock(config, Arc::new(SystemClock)).await
+    }
+
+    /// Builds the service with `clock` for token times (tests pass a manual clock; certificate
+    /// validity is always judged by the real time).
+    pub async fn build_with_clock(config: Config, clock: SharedClock) -> Result<Self, StartError> {
+        config.check().map_err(StartError::Config)?;
+        let trust_domain = &config.trust_domain;
+
+        let db = Database::connect(config.database_url.expose()).await?;
+        db.migrate(&MIGRATOR).await?;
+        if let Some(path) = &config.seed {
+            let seeded = DataFile::read(path)?.seed(&db).await?;
+            tracing::info!(accounts = seeded, file = %path.display(), "records seeded");
+        }
+
+        let identity = FileSource::load(config.identity.files())?;
+        let own_id = identity.current().spiffe_id().clone();
+        if !own_id.is_member_of(trust_domain) {
+            return Err(StartError::Config(format!(
+                "this service's SVID names {own_id}, outside the configured trust domain {trust_domain}"
+            )));
+        }
+        let reloader = identity.spawn_reloader(DEFAULT_RELOAD_INTERVAL);
+        // Authentication at TLS (any workload of the trust domain), authorization per call by
+        // the allow-list: see `peer` for why the list is not applied here.
+        let tls = workload_identity::server_config(
+            identity.clone(),
+            PeerPolicy::TrustDomainMember(trust_domain.clone()),
+        )?;
+
+        let keys = iam_jwks(
+            identity.clone(),
+            config.iam.spiffe_id(trust_domain),
+            config.iam.jwks_uri.clone(),
+            config.iam.jwks_ttl(),
+            clock.clone(),
+        )?;
+        // Warm the cache without holding up the start: the IAM may start after this service,
+        // and the first token with an unknown `kid` fetches anyway.
+        let warm = keys.clone();
+        tokio::spawn(async move {
+            if let Err(error) = warm.refresh().await {
+                tracing::warn!(%error, "the IAM's JWK Set is not available yet; it is fetched on first use");
+            }
+        });
+        let user_context =
+            UserContextValidator::new(&config.iam.issuer, trust_domain, keys, clock)?;
+        let allowed = config.allowed_peers();
+        let service = RecordsService::new(
+            PeerAllowList::new(allowed.clone()),
+            user_context,
+            Records::new(db.clone()),
+        );
+
+        let listener = bind(config.listen).await?;
+        let health_listener = match config.health_listen {
+            Some(addr) => Some(bind(addr).await?),
+            None => None,
+        };
+        tracing::info!(
+            spiffe_id = %own_id,
+            listen = %local_addr(&listener),
+            allowed_peers = ?allowed.iter().map(ToString::to_string).collect::<Vec<_>>(),
+            "Service A2 ready"
+        );
+        Ok(Self {
+            listener,
+            health_listener,
+            acceptor: MtlsAcceptor::new(tls),
+            service,
+            db,
+            _identity: identity,
+            _reloader: reloader,
+        })
+    }
+
+    /// The address of the gRPC listener (the real port when configured with port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        local_addr(&self.listener)
+    }
+
+    /// The address of the plain health listener, if configured.
+    pub fn health_addr(&self) -> Option<SocketAddr> {
+        self.health_listener.as_ref().map(local_addr)
+    }
+
+    /// The database, for tools and tests.
+    pub fn database(&self) -> &Database {
+        &self.db
+    }
+
+    /// Serves until `shutdown` completes, then stops accepting and lets open calls finish.
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send,
+    ) -> Result<(), tonic::transport::Error> {
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let health = self.health_listener.map(|listener| {
+            let mut stopped = stopped.clone();
+            tokio::spawn(async move {
+                let serving =
+                    axum::serve(listener, health::router()).with_graceful_shutdown(async move {
+                        let _ = stopped.wait_for(|stop| *stop).await;
+                    });
+                if let Err(error) = serving.await {
+                    tracing::warn!(%error, "the health listener stopped");
+                }
+            })
+        });
+        let service =
+            ServiceA2Server::new(self.service).max_decoding_message_size(MAX_REQUEST_BYTES);
+        let served = Server::builder()
+            .timeout(REQUEST_TIMEOUT)
+            .http2_keepalive_interval(Some(KEEPALIVE_INTERVAL))
+            .http2_keepalive_timeout(Some(KEEPALIVE_TIMEOUT))
+            .http2_max_header_list_size(MAX_HEADER_LIST_BYTES)
+            .add_service(service)
+            .serve_with_incoming_shutdown(self.acceptor.incoming(self.listener), async move {
+                shutdown.await;
+                tracing::info!("shutting down: finishing open calls");
+            })
+            .await;
+        // The health listener answers until the calls have drained, however serving ended.
+        let _ = stop.send(true);
+        if let Some(health) = health {
+            let _ = health.await;
+        }
+        self.db.close().await;
+        tracing::info!("Service A2 stopped");
+        served
+    }
+}
+
+async fn bind(addr: SocketAddr) -> Result<TcpListener, StartError> {
+    TcpListener::bind(addr)
+        .await
+        .map_err(|source| StartError::Bind { addr, source })
+}
+
+fn local_addr(listener: &TcpListener) -> SocketAddr {
+    listener
+        .local_addr()
+        .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)))
+}
