@@ -17,8 +17,8 @@ setup: ## Install what building and testing need on a fresh machine (idempotent)
 build: setup ## Build every program and crate
 	$(CARGO) build --workspace --all-targets
 
-test: setup ## Run every test
-	$(CARGO) test --workspace --no-fail-fast
+test: setup ## Run every test (with a throwaway PostgreSQL server for the storage tests)
+	scripts/with-postgres.sh $(CARGO) test --workspace --no-fail-fast
 
 lint: setup ## Check formatting and run clippy with warnings denied
 	$(CARGO) fmt --all --check

@@ -18,6 +18,11 @@ fi
 # `ring` compiles a little C and assembly.
 command -v cc >/dev/null 2>&1 || need_apt+=(gcc libc6-dev)
 
+# The storage tests run against a real PostgreSQL server (scripts/with-postgres.sh starts one),
+# and the free-port helper there uses Python.
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_apt+=(postgresql)
+command -v python3 >/dev/null 2>&1 || need_apt+=(python3)
+
 if [ ${#need_apt[@]} -gt 0 ]; then
     sudo_cmd=""
     [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
