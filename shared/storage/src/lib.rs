@@ -14,6 +14,7 @@
 mod database;
 mod error;
 pub mod signing_keys;
+pub mod testing;
 
 pub use database::{Backend, Database};
 pub use error::StorageError;

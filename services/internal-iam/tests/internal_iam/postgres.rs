@@ -2,35 +2,17 @@
 //! a database on: the migrations, registrations, keys and audit work on both backends.
 
 use internal_iam::audit::{self, AuditQuery, Outcome};
-use storage::{Backend, Database};
+use storage::Backend;
 use workload_identity::workloads::AGENT_B;
 
 use crate::support::TestIam;
 use crate::support::iam::{CROSS_NS, SERVICE_A};
 
-const POSTGRES_VAR: &str = "TEST_POSTGRES_URL";
-
-/// A fresh database on the server, or `None` (the test says so) without one.
-#[allow(clippy::print_stderr)]
+/// A fresh database on the server named by `TEST_POSTGRES_URL`, or `None` outside CI without one.
 async fn fresh_database() -> Option<String> {
-    let Ok(admin_url) = std::env::var(POSTGRES_VAR) else {
-        eprintln!("{POSTGRES_VAR} is not set: skipping the PostgreSQL run");
-        return None;
-    };
-    let admin = Database::connect(&admin_url).await.unwrap();
-    let name = format!(
-        "internal_iam_test_{}",
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos()
-    );
-    sqlx::query(&format!("CREATE DATABASE {name}"))
-        .execute(admin.pool())
+    storage::testing::scratch_postgres_url("internal_iam_test")
         .await
-        .unwrap();
-    let (base, _) = admin_url.rsplit_once('/').unwrap();
-    Some(format!("{base}/{name}"))
+        .unwrap()
 }
 
 #[tokio::test]

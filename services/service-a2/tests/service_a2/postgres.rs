@@ -9,30 +9,11 @@ use workload_identity::workloads::{AGENT_A, AGENT_B};
 use crate::support::a2::{TestA2, get, request};
 use crate::support::{ALICE, CAROL};
 
-const POSTGRES_VAR: &str = "TEST_POSTGRES_URL";
-
-/// A fresh database on the server, or `None` (the test says so) without one.
-#[allow(clippy::print_stderr)]
+/// A fresh database on the server named by `TEST_POSTGRES_URL`, or `None` outside CI without one.
 async fn fresh_database() -> Option<String> {
-    let Ok(admin_url) = std::env::var(POSTGRES_VAR) else {
-        eprintln!("{POSTGRES_VAR} is not set: skipping the PostgreSQL run");
-        return None;
-    };
-    let admin = Database::connect(&admin_url).await.unwrap();
-    let name = format!(
-        "service_a2_test_{}",
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos()
-    );
-    sqlx::query(&format!("CREATE DATABASE {name}"))
-        .execute(admin.pool())
+    storage::testing::scratch_postgres_url("service_a2_test")
         .await
-        .unwrap();
-    admin.close().await;
-    let (base, _) = admin_url.rsplit_once('/').unwrap();
-    Some(format!("{base}/{name}"))
+        .unwrap()
 }
 
 #[tokio::test]

@@ -15,9 +15,6 @@ pub static MIGRATOR: Migrator = sqlx::migrate!("tests/storage/migrations");
 pub const LIFETIME: Duration = Duration::from_secs(900);
 pub const NOW: i64 = 1_700_000_000;
 
-/// The environment variable naming a PostgreSQL server (a URL whose user may create databases).
-const POSTGRES_VAR: &str = "TEST_POSTGRES_URL";
-
 pub struct TestDb {
     pub db: Database,
     _dir: Option<TempDir>,
@@ -36,22 +33,11 @@ impl TestDb {
     }
 
     /// A new, empty database on the server named by `TEST_POSTGRES_URL`; `None` without one.
-    // The skip is said out loud, so a run without PostgreSQL is not mistaken for a full one.
-    #[allow(clippy::print_stderr)]
     pub async fn postgres() -> Option<Self> {
-        let Ok(admin_url) = std::env::var(POSTGRES_VAR) else {
-            eprintln!("{POSTGRES_VAR} is not set: skipping the PostgreSQL half of this test");
-            return None;
-        };
-        let admin = Database::connect(&admin_url).await.unwrap();
-        let name = format!("storage_test_{}", random_suffix());
-        sqlx::query(&format!("CREATE DATABASE {name}"))
-            .execute(admin.pool())
+        let url = storage::testing::scratch_postgres_url("storage_test")
             .await
-            .unwrap();
-        admin.close().await;
-        let (base, _) = admin_url.rsplit_once('/').unwrap();
-        let db = Database::connect(&format!("{base}/{name}")).await.unwrap();
+            .unwrap()?;
+        let db = Database::connect(&url).await.unwrap();
         db.migrate(&MIGRATOR).await.unwrap();
         Some(Self { db, _dir: None })
     }
@@ -66,14 +52,4 @@ impl TestDb {
     pub fn keys(&self, clock: &Arc<ManualClock>) -> KeyStore {
         KeyStore::new(self.db.clone(), clock.clone(), LIFETIME)
     }
-}
-
-fn random_suffix() -> String {
-    let key = tokens::SigningKey::generate(tokens::Algorithm::EdDsa).unwrap();
-    key.kid()
-        .chars()
-        .filter(char::is_ascii_alphanumeric)
-        .take(12)
-        .collect::<String>()
-        .to_ascii_lowercase()
 }
