@@ -8,6 +8,7 @@ use std::sync::Arc;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 use ring::rand::{SecureRandom, SystemRandom};
+use tokio::sync::{Semaphore, SemaphorePermit};
 
 /// Memory cost in KiB (OWASP: 19 MiB).
 pub const MEMORY_KIB: u32 = 19_456;
@@ -18,6 +19,9 @@ pub const PARALLELISM: u32 = 1;
 /// Passwords longer than this are refused before hashing: argon2 accepts anything, but a
 /// megabyte-long "password" is a denial-of-service attempt, not a credential.
 pub const MAX_PASSWORD_BYTES: usize = 1024;
+/// At most this many argon2 computations run at once: 8 × 19 MiB ≈ 152 MiB at the peak, and
+/// on a small machine more parallel runs would only queue for the same cores anyway.
+pub const MAX_CONCURRENT_HASHES: usize = 8;
 /// NIST SP 800-63B §5.1.1.2 minimum for chosen secrets.
 pub const MIN_PASSWORD_CHARS: usize = 8;
 
@@ -66,6 +70,10 @@ pub struct PasswordHasherPool {
     /// unknown user costs the same argon2 run as a wrong password (no user enumeration by
     /// timing).
     dummy: Arc<str>,
+    /// Each argon2 run holds `MEMORY_KIB` of memory on a blocking thread. Without a bound, a
+    /// flood of login attempts spread over many names and addresses (so the throttle never
+    /// trips) would run them all at once and exhaust memory; with it, extra attempts queue.
+    permits: Arc<Semaphore>,
 }
 
 impl fmt::Debug for PasswordHasherPool {
@@ -87,6 +95,7 @@ impl PasswordHasherPool {
         Ok(Self {
             argon2: Arc::new(argon2),
             dummy: dummy.into(),
+            permits: Arc::new(Semaphore::new(MAX_CONCURRENT_HASHES)),
         })
     }
 
@@ -99,6 +108,7 @@ impl PasswordHasherPool {
             return Err(PasswordError::TooLong);
         }
         let argon2 = self.argon2.clone();
+        let _permit = self.permit().await?;
         tokio::task::spawn_blocking(move || hash_with(&argon2, &password.0))
             .await
             .map_err(|_| PasswordError::Join)?
@@ -112,6 +122,9 @@ impl PasswordHasherPool {
         let hash = stored.unwrap_or_else(|| self.dummy.to_string());
         let argon2 = self.argon2.clone();
         let oversized = password.len() > MAX_PASSWORD_BYTES;
+        let Ok(_permit) = self.permit().await else {
+            return false;
+        };
         let matched = tokio::task::spawn_blocking(move || {
             let Ok(parsed) = PasswordHash::new(&hash) else {
                 return false;
@@ -123,6 +136,21 @@ impl PasswordHasherPool {
         .await
         .unwrap_or(false);
         matched && known && !oversized
+    }
+}
+
+impl PasswordHasherPool {
+    /// A slot to run one argon2 computation; held until the computation ends.
+    async fn permit(&self) -> Result<SemaphorePermit<'_>, PasswordError> {
+        self.permits
+            .acquire()
+            .await
+            .map_err(|_| PasswordError::Join)
+    }
+
+    /// How many argon2 computations may run at once (for tests).
+    pub fn available_slots(&self) -> usize {
+        self.permits.available_permits()
     }
 }
 
@@ -156,6 +184,27 @@ mod tests {
         );
         assert!(!pool.verify(Password::new("wrong horse"), Some(hash)).await);
         assert!(!pool.verify(Password::new("correct horse"), None).await);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_flood_of_verifications_never_runs_more_than_the_cap_at_once() {
+        let pool = PasswordHasherPool::new().unwrap();
+        let hash = pool.hash(Password::new("correct horse")).await.unwrap();
+        let attempts: Vec<_> = (0..MAX_CONCURRENT_HASHES * 2)
+            .map(|_| {
+                let pool = pool.clone();
+                let hash = hash.clone();
+                tokio::spawn(async move { pool.verify(Password::new("guess"), Some(hash)).await })
+            })
+            .collect();
+        // Let every attempt reach the semaphore, then look: the cap is in use, never exceeded
+        // (the count cannot go below zero), and the rest wait their turn.
+        tokio::task::yield_now().await;
+        assert!(pool.available_slots() <= MAX_CONCURRENT_HASHES);
+        for attempt in attempts {
+            assert!(!attempt.await.unwrap());
+        }
+        assert_eq!(pool.available_slots(), MAX_CONCURRENT_HASHES);
     }
 
     #[tokio::test]

@@ -9,6 +9,10 @@
 //! reset their address's counter with an account of their own). Counters forget failures older
 //! than `lock_duration`.
 //!
+//! **Attempts are counted before they are checked** ([`Throttle::reserve`]), atomically, and
+//! given back when the credential was right: a burst of guesses sent in parallel is counted one
+//! by one, so it meets the same delays and lock as guesses sent in sequence.
+//!
 //! **Delays are enforced by refusal, not by sleeping**: an attempt that comes too early is
 //! answered at once with "try again in N seconds" and its password is not even checked. A
 //! server that sleeps holds a connection per attacker attempt, which is a denial of service of
@@ -99,24 +103,87 @@ impl Throttle {
         Self { policy }
     }
 
-    /// Refuses an attempt whose account or IP is locked or must still wait.
-    pub async fn check(
+    /// Counts an attempt against both keys *before* its credentials are checked, or refuses it
+    /// if its account or IP is locked or must still wait. Every attempt that is not refused has
+    /// been counted as a failure already: [`Self::confirm_failure`] then only decides on a lock,
+    /// and [`Self::release`] gives the count back when the credential was right. Counting first
+    /// is what makes the limits hold against guesses sent in parallel; checking first and
+    /// counting after lets every request of a burst pass the check before any failure is
+    /// recorded.
+    pub async fn reserve(
         &self,
         pool: &AnyPool,
         keys: &Keys,
         now: i64,
     ) -> Result<Option<Refusal>, StoreError> {
-        let account = store::get(pool, &keys.account).await?;
-        let ip = store::get(pool, &keys.ip).await?;
-        let refusals = [
-            account.and_then(|c| self.refusal(c, now, self.policy.account_delay_after)),
-            ip.and_then(|c| self.refusal(c, now, self.policy.ip_delay_after)),
+        let limits = [
+            (
+                &keys.account,
+                self.policy.account_delay_after,
+                self.policy.account_lock_after,
+            ),
+            (
+                &keys.ip,
+                self.policy.ip_delay_after,
+                self.policy.ip_lock_after,
+            ),
         ];
-        // The longer of the two waits is the one that matters.
-        Ok(refusals
-            .into_iter()
-            .flatten()
-            .max_by_key(|r| r.retry_after(now)))
+        let mut reserved: Vec<&str> = Vec::new();
+        for (key, delay_after, lock_after) in limits {
+            if let Some(refusal) = self
+                .reserve_one(pool, key, now, delay_after, lock_after)
+                .await?
+            {
+                for key in reserved {
+                    store::release(pool, key).await?;
+                }
+                return Ok(Some(refusal));
+            }
+            reserved.push(key);
+        }
+        Ok(None)
+    }
+
+    /// One key of [`Self::reserve`]: read, decide, compare-and-swap; read again when another
+    /// attempt got in between.
+    async fn reserve_one(
+        &self,
+        pool: &AnyPool,
+        key: &str,
+        now: i64,
+        delay_after: i64,
+        lock_after: i64,
+    ) -> Result<Option<Refusal>, StoreError> {
+        /// Lost races before the attempt is refused as too early: under that much contention
+        /// on one key, waiting a second is the right answer anyway.
+        const MAX_RACES: usize = 8;
+        let window_start = now - secs(self.policy.lock_duration);
+        for _ in 0..MAX_RACES {
+            let seen = store::get(pool, key).await?;
+            let next = match seen {
+                None => 1,
+                Some(counter) => {
+                    if let Some(refusal) = self.refusal(counter, now, delay_after) {
+                        return Ok(Some(refusal));
+                    }
+                    let fresh =
+                        counter.last_failure_at < window_start || counter.locked_until.is_some();
+                    if fresh {
+                        1
+                    } else if counter.failures >= lock_after {
+                        // Attempts in flight have reached the limit: one of them is about to
+                        // lock the key, or give its count back.
+                        return Ok(Some(Refusal::Wait { seconds: 1 }));
+                    } else {
+                        counter.failures + 1
+                    }
+                }
+            };
+            if store::reserve(pool, key, seen, next, now).await? {
+                return Ok(None);
+            }
+        }
+        Ok(Some(Refusal::Wait { seconds: 1 }))
     }
 
     fn refusal(&self, counter: Counter, now: i64, delay_after: i64) -> Option<Refusal> {
@@ -145,8 +212,9 @@ impl Throttle {
         })
     }
 
-    /// Counts a failure against both keys, locking whichever reaches its limit.
-    pub async fn record_failure(
+    /// The attempt reserved by [`Self::reserve`] failed: locks whichever key has reached its
+    /// limit.
+    pub async fn confirm_failure(
         &self,
         pool: &AnyPool,
         keys: &Keys,
@@ -159,17 +227,28 @@ impl Throttle {
             (&keys.account, self.policy.account_lock_after),
             (&keys.ip, self.policy.ip_lock_after),
         ] {
-            let counter = store::record_failure(pool, key, now, window_start).await?;
-            if counter.failures >= limit {
+            let reached = store::get(pool, key).await?.is_some_and(|counter| {
+                counter.failures >= limit && counter.last_failure_at >= window_start
+            });
+            if reached {
                 locked_now |= store::lock(pool, key, until).await?;
             }
         }
         Ok(FailureOutcome { locked_now })
     }
 
-    /// A successful login clears the account's counter.
+    /// The attempt reserved by [`Self::reserve`] was right (the password, before the TOTP
+    /// step): its count is given back on both keys.
+    pub async fn release(&self, pool: &AnyPool, keys: &Keys) -> Result<(), StoreError> {
+        store::release(pool, &keys.account).await?;
+        store::release(pool, &keys.ip).await
+    }
+
+    /// A successful login clears the account's counter and gives back the IP's count for this
+    /// attempt.
     pub async fn record_success(&self, pool: &AnyPool, keys: &Keys) -> Result<(), StoreError> {
-        store::reset(pool, &keys.account).await
+        store::reset(pool, &keys.account).await?;
+        store::release(pool, &keys.ip).await
     }
 }
 

@@ -170,11 +170,17 @@ fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, String)>, En
         .and_then(|bytes| String::from_utf8(bytes).ok())
         .ok_or_else(malformed)?;
     let (id, secret) = decoded.split_once(':').ok_or_else(malformed)?;
+    // Each part is one form-urlencoded value. A raw `&` cannot occur in one (the encoding turns
+    // it into %26); decoding through the form parser would instead cut the value there and
+    // accept `secret&anything` as `secret`. A raw `=` is likewise refused, and so is anything
+    // that does not decode to UTF-8 (the decoder would put U+FFFD in its place).
     let decode = |part: &str| -> Option<String> {
-        let pairs = url::form_urlencoded::parse(format!("v={part}").as_bytes())
-            .next()
-            .map(|(_, v)| v.into_owned());
-        pairs.filter(|v| !v.is_empty())
+        if part.contains(['&', '=']) {
+            return None;
+        }
+        let pair = format!("v={part}");
+        let (_, value) = url::form_urlencoded::parse(pair.as_bytes()).next()?;
+        (!value.is_empty() && !value.contains('\u{FFFD}')).then(|| value.into_owned())
     };
     match (decode(id), decode(secret)) {
         (Some(id), Some(secret)) => Ok(Some((id, secret))),

@@ -6,7 +6,7 @@
 //! server, say) picking differently is how parameter-pollution attacks work. Only `resource`
 //! may repeat (RFC 8707 §2).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// The one parameter allowed to repeat.
 const MULTI_VALUED: &[&str] = &["resource"];
@@ -28,25 +28,28 @@ pub struct Params {
 }
 
 impl Params {
-    /// Parses `input`; empty values count as absent (RFC 6749 §3.1).
+    /// Parses `input`; empty values count as absent (RFC 6749 §3.1), but still count as a copy
+    /// of their parameter: `redirect_uri=&redirect_uri=x` is a repeat, because a component that
+    /// takes the first copy (empty, so the default) and one that takes the second disagree.
     pub fn parse(input: &[u8]) -> Result<Self, ParamsError> {
         let mut params = Self::default();
+        let mut seen = HashSet::new();
         for (name, value) in url::form_urlencoded::parse(input) {
-            if value.is_empty() {
+            if MULTI_VALUED.contains(&name.as_ref()) {
+                if !value.is_empty() {
+                    params
+                        .multi
+                        .entry(name.into_owned())
+                        .or_default()
+                        .push(value.into_owned());
+                }
                 continue;
             }
-            if MULTI_VALUED.contains(&name.as_ref()) {
-                params
-                    .multi
-                    .entry(name.into_owned())
-                    .or_default()
-                    .push(value.into_owned());
-            } else if params
-                .single
-                .insert(name.to_string(), value.into_owned())
-                .is_some()
-            {
+            if !seen.insert(name.to_string()) {
                 return Err(ParamsError::Repeated(shorten(&name)));
+            }
+            if !value.is_empty() {
+                params.single.insert(name.into_owned(), value.into_owned());
             }
         }
         Ok(params)
@@ -92,6 +95,26 @@ mod tests {
         assert_eq!(
             Params::parse(b"code=a&code=b").unwrap_err(),
             ParamsError::Repeated("code".into())
+        );
+        // An empty copy is still a copy, first or last, and however the name is spelled.
+        for input in [
+            &b"code=&code=b"[..],
+            b"code=b&code=",
+            b"code&code=b",
+            b"code=b&%63ode=",
+        ] {
+            assert_eq!(
+                Params::parse(input).unwrap_err(),
+                ParamsError::Repeated("code".into()),
+                "{}",
+                String::from_utf8_lossy(input)
+            );
+        }
+        assert_eq!(
+            Params::parse(b"resource=&resource=r")
+                .unwrap()
+                .all("resource"),
+            ["r"]
         );
     }
 }

@@ -27,33 +27,58 @@ pub async fn get(pool: &AnyPool, key: &str) -> Result<Option<Counter>, StoreErro
     }))
 }
 
-/// Counts one failure, atomically. A counter whose last failure is older than `window_start`, or
-/// whose lock has run out, starts again from one. Returns the counter after the increment.
-pub async fn record_failure(
+/// Counts an attempt before its credentials are checked, as a compare-and-swap on the counter
+/// read as `seen` (`None`: no row yet). `false` means another attempt changed the counter in
+/// between; the caller reads it again and decides afresh. Taking the count *before* the check is
+/// what stops a burst of parallel guesses from all being checked against the same old count.
+pub async fn reserve(
     pool: &AnyPool,
     key: &str,
+    seen: Option<Counter>,
+    next_failures: i64,
     now: i64,
-    window_start: i64,
-) -> Result<Counter, StoreError> {
+) -> Result<bool, StoreError> {
+    let done = match seen {
+        None => sqlx::query(
+            "INSERT INTO login_throttle (throttle_key, failures, last_failure_at, locked_until) \
+                 VALUES ($1, $2, $3, NULL) ON CONFLICT (throttle_key) DO NOTHING",
+        )
+        .bind(key)
+        .bind(next_failures)
+        .bind(now)
+        .execute(pool)
+        .await?,
+        Some(seen) => {
+            // -1 stands for "no lock": COALESCE keeps the comparison portable (no `IS NOT
+            // DISTINCT FROM` needed on either backend).
+            sqlx::query(
+                "UPDATE login_throttle SET failures = $1, last_failure_at = $2, locked_until = NULL \
+                 WHERE throttle_key = $3 AND failures = $4 AND last_failure_at = $5 \
+                   AND COALESCE(locked_until, -1) = $6",
+            )
+            .bind(next_failures)
+            .bind(now)
+            .bind(key)
+            .bind(seen.failures)
+            .bind(seen.last_failure_at)
+            .bind(seen.locked_until.unwrap_or(-1))
+            .execute(pool)
+            .await?
+        }
+    };
+    Ok(done.rows_affected() == 1)
+}
+
+/// Gives back an attempt counted by [`reserve`] that turned out not to be a failure (the right
+/// password).
+pub async fn release(pool: &AnyPool, key: &str) -> Result<(), StoreError> {
     sqlx::query(
-        "INSERT INTO login_throttle (throttle_key, failures, last_failure_at, locked_until) \
-         VALUES ($1, 1, $2, NULL) \
-         ON CONFLICT (throttle_key) DO UPDATE SET \
-           failures = CASE WHEN login_throttle.last_failure_at < $3 \
-                             OR (login_throttle.locked_until IS NOT NULL AND login_throttle.locked_until <= $2) \
-                           THEN 1 ELSE login_throttle.failures + 1 END, \
-           locked_until = CASE WHEN login_throttle.locked_until IS NOT NULL AND login_throttle.locked_until <= $2 \
-                               THEN NULL ELSE login_throttle.locked_until END, \
-           last_failure_at = $2",
+        "UPDATE login_throttle SET failures = failures - 1 WHERE throttle_key = $1 AND failures > 0",
     )
     .bind(key)
-    .bind(now)
-    .bind(window_start)
     .execute(pool)
     .await?;
-    get(pool, key)
-        .await?
-        .ok_or_else(|| StoreError::Invalid("the throttle row vanished".into()))
+    Ok(())
 }
 
 /// Locks the counter until `until`, unless it is already locked. `true` if this call locked it.

@@ -131,7 +131,7 @@ fn seconds(value: u64) -> i64 {
 }
 
 /// The scopes with repeats removed, in first-seen order.
-fn dedup(scopes: &Scopes) -> Scopes {
+pub(super) fn dedup(scopes: &Scopes) -> Scopes {
     let mut seen = BTreeSet::new();
     let unique: Vec<&str> = scopes.iter().filter(|scope| seen.insert(*scope)).collect();
     // Tokens of a parsed list joined by single spaces parse again.

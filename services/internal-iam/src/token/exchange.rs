@@ -11,7 +11,7 @@ use wire::claims as claim;
 use workload_identity::PeerIdentity;
 
 use super::Refusal;
-use super::client_credentials::targets;
+use super::client_credentials::{dedup, targets};
 use super::form::{Form, printable};
 use super::response::Authorized;
 use crate::audit::AuditEvent;
@@ -109,15 +109,26 @@ pub(super) async fn authorize(
                     printable(wider)
                 )));
             }
-            requested
+            // Repeated scope tokens are one scope; the token lists each once.
+            dedup(&requested)
         }
     };
     event.scope = Some(scope.to_string());
 
-    let jti = new_jti(&state.rng).map_err(|error| Refusal::server_error(error.to_string()))?;
-    event.jti = Some(jti.clone());
     let now = state.clock.now();
     let lifetime = i64::try_from(state.lifetimes.txn_token.as_secs()).unwrap_or(60);
+    // A transaction token vouches for the customer's authorization, so it must not outlive it:
+    // a customer token with 10 seconds left yields a transaction token with 10 seconds left.
+    let exp = now.saturating_add(lifetime).min(subject.exp);
+    if exp <= now {
+        // Within the validator's clock-skew leeway, but with no life left to hand on.
+        return Err(Refusal::invalid_grant(format!(
+            "the subject token expired at {} (now {now})",
+            subject.exp
+        )));
+    }
+    let jti = new_jti(&state.rng).map_err(|error| Refusal::server_error(error.to_string()))?;
+    event.jti = Some(jti.clone());
     // Immutable facts about the customer's authorization, for the services down the chain.
     let mut tctx = Map::new();
     tctx.insert(claim::ISS.to_owned(), Value::String(subject.iss.clone()));
@@ -129,7 +140,7 @@ pub(super) async fn authorize(
         iss: state.issuer.clone(),
         aud: Audience::one(trust_domain),
         iat: now,
-        exp: now.saturating_add(lifetime),
+        exp,
         txn: request_id.to_string(),
         sub: subject.sub,
         scope,

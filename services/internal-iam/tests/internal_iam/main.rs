@@ -7,6 +7,7 @@
 mod support;
 
 mod admin;
+mod attacks;
 mod client_credentials;
 mod exchange;
 mod handshake;

@@ -159,11 +159,11 @@ fn totp_page(
     )
 }
 
-/// Counts a failure and audits a lock it causes.
+/// Confirms the failure of an attempt the throttle counted, and audits a lock it causes.
 async fn record_failure(state: &Shared, keys: &Keys, event: AuditEvent) {
     match state
         .throttle
-        .record_failure(state.pool(), keys, state.now())
+        .confirm_failure(state.pool(), keys, state.now())
         .await
     {
         Ok(outcome) if outcome.locked_now => {

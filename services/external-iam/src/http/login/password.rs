@@ -90,7 +90,7 @@ pub async fn password_submit(
         ..meta_event(&meta)
     };
 
-    match state.throttle.check(state.pool(), &keys, now).await {
+    match state.throttle.reserve(state.pool(), &keys, now).await {
         Ok(None) => {}
         Ok(Some(refusal)) => {
             audit_event(
@@ -151,6 +151,11 @@ pub async fn password_submit(
             Some(WRONG_CREDENTIALS.into()),
         );
     };
+    // The right password is not a failure: the attempt's count is given back. The account's
+    // counter is cleared only when the TOTP step succeeds too.
+    if let Err(error) = state.throttle.release(state.pool(), &keys).await {
+        tracing::error!(%error, "a throttle count could not be given back");
+    }
     if let Err(error) =
         sessions::set_pending_user(state.pool(), &ctx.session.id_hash, Some(&user.id)).await
     {

@@ -77,7 +77,7 @@ pub async fn totp_submit(
         username: Some(user.username.clone()),
         ..meta_event(&meta)
     };
-    match state.throttle.check(state.pool(), &keys, now).await {
+    match state.throttle.reserve(state.pool(), &keys, now).await {
         Ok(None) => {}
         Ok(Some(refusal)) => {
             audit_event(
