@@ -141,6 +141,7 @@ fn prepare(url: &str) -> Result<(Backend, String), StorageError> {
             source,
         })?;
     }
+    create_private_file(Path::new(path))?;
     // The driver opens an existing file only, unless told `mode=rwc`.
     let has_mode = query.split('&').any(|pair| pair.starts_with("mode="));
     let url = match (query.is_empty(), has_mode) {
@@ -151,9 +152,38 @@ fn prepare(url: &str) -> Result<(Backend, String), StorageError> {
     Ok((Backend::Sqlite, url))
 }
 
+/// Creates the database file, readable by its owner only, if it does not exist yet. The
+/// databases hold signing keys and second-factor secrets; SQLite gives its `-wal` and `-shm`
+/// files the permissions of the database file, so they stay private too.
+fn create_private_file(path: &Path) -> Result<(), StorageError> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(source) => Err(StorageError::CreateFile {
+            path: path.to_owned(),
+            source,
+        }),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn a_new_database_file_is_private_to_its_owner() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("private.db");
+        prepare(&format!("sqlite://{}", file.display())).unwrap();
+        let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
 
     #[test]
     fn sqlite_urls_gain_create_mode_and_memory_is_refused() {

@@ -21,6 +21,12 @@ pub enum StorageError {
         #[source]
         source: std::io::Error,
     },
+    #[error("cannot create the database file {}: {source}", path.display())]
+    CreateFile {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("cannot connect to the database: {0}")]
     Connect(#[source] sqlx::Error),
     #[error("database migration failed: {0}")]
