@@ -30,7 +30,7 @@ fmt: ## Format the code
 bench: setup ## Run the benchmarks (figures go to BENCHMARKS.md by hand)
 	$(CARGO) bench --workspace
 
-pki: ## Create the dev PKI in $(PKI_DIR) if missing (keeps valid material)
+pki: ## Create the dev PKI (in PKI_DIR, default var/pki) if missing; keeps valid material
 	$(CARGO) run --quiet -p dev-pki -- --dir $(PKI_DIR) --trust-domain $(TRUST_DOMAIN)
 
 pki-renew: ## Reissue every workload SVID under the existing dev CA
