@@ -25,9 +25,9 @@ async fn main() -> ExitCode {
         Err(error) => {
             if serving {
                 // Also in the log stream, where whoever runs the server is looking.
-                tracing::error!("{error:#}");
+                tracing::error!("{}", telemetry::ErrorReport(error.as_ref()));
             }
-            eprintln!("external-iam: {error:#}");
+            eprintln!("external-iam: {}", telemetry::ErrorReport(error.as_ref()));
             ExitCode::FAILURE
         }
     }

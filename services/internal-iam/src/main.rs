@@ -67,6 +67,6 @@ async fn shutdown_signal() {
 // The binary's one place that prints: the reason it stops.
 #[allow(clippy::print_stderr)]
 fn fail(error: &anyhow::Error) -> ExitCode {
-    eprintln!("internal-iam: {error:#}");
+    eprintln!("internal-iam: {}", telemetry::ErrorReport(error.as_ref()));
     ExitCode::FAILURE
 }

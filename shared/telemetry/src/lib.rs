@@ -21,6 +21,7 @@ pub mod format;
 mod init;
 pub mod propagation;
 mod random;
+mod report;
 mod request_context;
 mod request_id;
 mod span;
@@ -33,6 +34,7 @@ pub use init::{
     init_for_tests, subscriber,
 };
 pub use random::{RandomSource, RandomnessUnavailable};
+pub use report::ErrorReport;
 pub use request_context::{InvalidRequestContext, RequestContext};
 pub use request_id::{InvalidRequestId, RequestId};
 pub use ring::rand::SystemRandom;
