@@ -91,6 +91,12 @@ impl StepTimer {
         self.report(Outcome::Cached, check, None)
     }
 
+    /// The result of an earlier run was reused; `detail` says which (e.g. the cached token's
+    /// `jti` and how long it has left).
+    pub fn cached_with_detail(mut self, check: &str, detail: &str) -> StepRecord {
+        self.report(Outcome::Cached, check, Some(detail))
+    }
+
     /// The step was not needed for this request, for `reason`.
     pub fn skipped(mut self, check: &str, reason: &str) -> StepRecord {
         self.report(Outcome::Skipped, check, Some(reason))
@@ -220,6 +226,11 @@ mod tests {
             (start().ok("c"), Outcome::Ok, None),
             (start().ok_with_detail("c", "d"), Outcome::Ok, Some("d")),
             (start().cached("c"), Outcome::Cached, None),
+            (
+                start().cached_with_detail("c", "d"),
+                Outcome::Cached,
+                Some("d"),
+            ),
             (start().skipped("c", "d"), Outcome::Skipped, Some("d")),
             (start().rejected("c", "d"), Outcome::Rejected, Some("d")),
             (start().failed("c", "d"), Outcome::Failed, Some("d")),

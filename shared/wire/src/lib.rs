@@ -10,9 +10,11 @@
 //! - [`OAuthError`]: the edge error of OAuth-speaking HTTP endpoints, also convertible to a
 //!   `tonic::Status`.
 //! - [`steps`], [`Program`]: the 23-step catalogue and the programs that perform it.
+//! - [`chat`]: the JSON of Agent B's chat API, which the web app calls.
 
 pub mod audiences;
 pub mod auth_scheme;
+pub mod chat;
 pub mod claims;
 pub mod dpop_nonce;
 pub mod error_code;
