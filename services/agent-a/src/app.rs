@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use mesh::{IamKeysError, iam_jwks};
 use storage::{Database, StorageError};
 use tokens::{SharedClock, SystemClock};
 use tokio::net::TcpListener;
@@ -21,7 +22,6 @@ use crate::audit::AuditLog;
 use crate::caller::ServiceTokenValidator;
 use crate::config::Config;
 use crate::health;
-use crate::iam_keys::{IamKeysError, iam_jwks};
 use crate::service::AccountDataService;
 use crate::service_a2::ServiceA2;
 use crate::user_context::UserContextValidator;
@@ -113,14 +113,7 @@ impl App {
             config.iam.jwks_ttl(),
             clock.clone(),
         )?;
-        // Warm the cache without holding up the start: the IAM may start after this agent, and
-        // the first token with an unknown `kid` fetches anyway.
-        let warm = keys.clone();
-        tokio::spawn(async move {
-            if let Err(error) = warm.refresh().await {
-                tracing::warn!(%error, "the IAM's JWK Set is not available yet; it is fetched on first use");
-            }
-        });
+        mesh::warm_up(&keys);
         let callers = ServiceTokenValidator::new(&config.iam.issuer, keys.clone(), clock.clone())?;
         let user_context =
             UserContextValidator::new(&config.iam.issuer, trust_domain, keys, clock.clone())?;

@@ -36,7 +36,6 @@ pub mod audit;
 pub mod caller;
 pub mod config;
 pub mod health;
-mod iam_keys;
 pub mod refusal;
 mod service;
 pub mod service_a2;
@@ -44,7 +43,7 @@ pub mod user_context;
 
 pub use app::{App, StartError};
 pub use config::{Config, DatabaseUrl, IamArgs, IdentityArgs, ServiceA2Args};
-pub use iam_keys::{IamKeysError, iam_jwks};
+pub use mesh::{IamKeysError, iam_jwks};
 pub use service::AccountDataService;
 
 /// The database migrations of this program (the same files on SQLite and PostgreSQL).

@@ -147,11 +147,14 @@ impl AccountDataService {
             "caller and customer verified"
         );
         // Present: the validator just read it.
-        let user_context = request
-            .metadata()
-            .get(USER_CONTEXT)
-            .cloned()
-            .ok_or(UserContextError::Missing)?;
+        let user_context =
+            request
+                .metadata()
+                .get(USER_CONTEXT)
+                .cloned()
+                .ok_or(UserContextError::Token(
+                    mesh::user_context::UserContextError::Missing,
+                ))?;
         Ok(Verified {
             context,
             caller,

@@ -1,14 +1,12 @@
 //! The configuration: every option is a flag and an environment variable (`SERVICE_A2_*`), with
 //! defaults for the local demo.
 
-use std::fmt;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::str::FromStr;
-use std::time::Duration;
 
-use url::Url;
-use workload_identity::{IdentityFiles, SpiffeId, TrustDomain, workloads};
+pub use mesh::DatabaseUrl;
+use mesh::options::{parse_spiffe_id, parse_trust_domain};
+use workload_identity::{SpiffeId, TrustDomain, workloads};
 
 /// How the program runs.
 #[derive(Debug, Clone, clap::Parser)]
@@ -62,73 +60,11 @@ pub struct Config {
     pub worker_threads: u16,
 }
 
-/// Where this workload's SVID, key and trust bundle are (reloaded when they change).
-#[derive(Debug, Clone, clap::Args)]
-pub struct IdentityArgs {
-    /// The dev-PKI directory: `<dir>/service-a2/svid.pem`, `svid.key.pem`, `<dir>/bundle.pem`.
-    #[arg(long, env = "SERVICE_A2_PKI_DIR", default_value = "var/pki")]
-    pub pki_dir: PathBuf,
-    /// The SVID chain (PEM), instead of the one in the PKI directory.
-    #[arg(long, env = "SERVICE_A2_SVID")]
-    pub svid: Option<PathBuf>,
-    /// The SVID's private key (PEM PKCS#8), instead of the one in the PKI directory.
-    #[arg(long, env = "SERVICE_A2_SVID_KEY")]
-    pub svid_key: Option<PathBuf>,
-    /// The trust bundle (PEM), instead of the one in the PKI directory.
-    #[arg(long, env = "SERVICE_A2_BUNDLE")]
-    pub bundle: Option<PathBuf>,
-}
-
-impl IdentityArgs {
-    /// The three files, explicit paths winning over the PKI directory layout.
-    pub fn files(&self) -> IdentityFiles {
-        let defaults = IdentityFiles::in_pki_dir(&self.pki_dir, workloads::SERVICE_A2.name());
-        IdentityFiles {
-            svid: self.svid.clone().unwrap_or(defaults.svid),
-            key: self.svid_key.clone().unwrap_or(defaults.key),
-            bundle: self.bundle.clone().unwrap_or(defaults.bundle),
-        }
-    }
-}
-
-/// The internal IAM, whose transaction tokens name the customer.
-#[derive(Debug, Clone, clap::Args)]
-pub struct IamArgs {
-    /// The IAM's issuer identifier; a transaction token's `iss` must equal it exactly.
-    #[arg(
-        long = "iam-issuer",
-        env = "SERVICE_A2_IAM_ISSUER",
-        default_value = "https://localhost:8443"
-    )]
-    pub issuer: String,
-    /// The IAM's JWK Set, fetched over mutual TLS with this workload's SVID.
-    #[arg(
-        long = "iam-jwks-uri",
-        env = "SERVICE_A2_IAM_JWKS_URI",
-        default_value = "https://localhost:8443/jwks.json"
-    )]
-    pub jwks_uri: Url,
-    /// The IAM's SPIFFE ID, the only server the JWKS is fetched from. Default: the internal IAM
-    /// of the trust domain, `spiffe://<trust domain>/ns/internal/sa/internal-iam`.
-    #[arg(long = "iam-spiffe-id", env = "SERVICE_A2_IAM_SPIFFE_ID", value_parser = parse_spiffe_id)]
-    pub spiffe_id: Option<SpiffeId>,
-    /// How long the IAM's JWK Set is cached, in seconds (also the longest a key the IAM withdrew
-    /// stays trusted here).
-    #[arg(long = "iam-jwks-ttl-secs", env = "SERVICE_A2_IAM_JWKS_TTL_SECS", default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..=3600))]
-    pub jwks_ttl_secs: u64,
-}
-
-impl IamArgs {
-    pub fn jwks_ttl(&self) -> Duration {
-        Duration::from_secs(self.jwks_ttl_secs)
-    }
-
-    pub fn spiffe_id(&self, trust_domain: &TrustDomain) -> SpiffeId {
-        self.spiffe_id
-            .clone()
-            .unwrap_or_else(|| workloads::INTERNAL_IAM.spiffe_id(trust_domain))
-    }
-}
+mesh::workload_options!(
+    env_prefix: "SERVICE_A2",
+    workload: workloads::SERVICE_A2,
+    name: "service-a2",
+);
 
 impl Config {
     /// The allow-list, with its default applied.
@@ -159,50 +95,6 @@ impl Config {
         }
         Ok(())
     }
-}
-
-/// A database URL; `Debug` and `Display` show the scheme only, since the rest may hold a
-/// password.
-#[derive(Clone)]
-pub struct DatabaseUrl(String);
-
-impl DatabaseUrl {
-    pub fn new(url: impl Into<String>) -> Self {
-        Self(url.into())
-    }
-
-    /// The URL itself, for connecting. Never log it.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl FromStr for DatabaseUrl {
-    type Err = String;
-    fn from_str(text: &str) -> Result<Self, Self::Err> {
-        Ok(Self(text.to_owned()))
-    }
-}
-
-impl fmt::Debug for DatabaseUrl {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(self, f)
-    }
-}
-
-impl fmt::Display for DatabaseUrl {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let scheme = self.0.split_once(':').map_or("?", |(scheme, _)| scheme);
-        write!(f, "{scheme}:(redacted)")
-    }
-}
-
-fn parse_trust_domain(text: &str) -> Result<TrustDomain, String> {
-    TrustDomain::new(text).map_err(|error| error.to_string())
-}
-
-fn parse_spiffe_id(text: &str) -> Result<SpiffeId, String> {
-    SpiffeId::parse(text).map_err(|error| error.to_string())
 }
 
 #[cfg(test)]

@@ -29,7 +29,6 @@
 mod app;
 pub mod config;
 pub mod health;
-mod iam_keys;
 pub mod peer;
 pub mod records;
 pub mod refusal;
@@ -38,7 +37,7 @@ pub mod user_context;
 
 pub use app::{App, StartError};
 pub use config::{Config, DatabaseUrl, IamArgs, IdentityArgs};
-pub use iam_keys::{IamKeysError, iam_jwks};
+pub use mesh::{IamKeysError, iam_jwks};
 pub use service::RecordsService;
 
 /// The database migrations of this program (the same files on SQLite and PostgreSQL).

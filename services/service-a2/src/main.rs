@@ -4,30 +4,21 @@ use std::process::ExitCode;
 
 use clap::Parser as _;
 use service_a2::{App, Config};
-use telemetry::LogFormat;
+use wire::Program;
+
+const PROGRAM: Program = Program::ServiceA2;
 
 fn main() -> ExitCode {
     let config = Config::parse();
-    // A small multi-threaded runtime: enough for this workload, small when idle (see
-    // `--worker-threads`).
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(usize::from(config.worker_threads))
-        .max_blocking_threads(4)
-        .enable_all()
-        .build();
-    match runtime {
+    match mesh::process::runtime(config.worker_threads) {
         Ok(runtime) => runtime.block_on(serve(config)),
         Err(error) => fail(&error.into()),
     }
 }
 
 async fn serve(config: Config) -> ExitCode {
-    let format = match LogFormat::from_env() {
-        Ok(format) => format,
-        Err(error) => return fail(&error.into()),
-    };
-    if let Err(error) = telemetry::init(wire::Program::ServiceA2.name(), format) {
-        return fail(&error.into());
+    if let Err(error) = mesh::process::init_telemetry(PROGRAM) {
+        return fail(&error);
     }
     let app = match App::build(config).await {
         Ok(app) => app,
@@ -36,7 +27,10 @@ async fn serve(config: Config) -> ExitCode {
             return fail(&error.into());
         }
     };
-    match app.run_until_stopped(shutdown_signal()).await {
+    match app
+        .run_until_stopped(mesh::process::shutdown_signal())
+        .await
+    {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             tracing::error!(%error, "Service A2 stopped serving");
@@ -45,32 +39,6 @@ async fn serve(config: Config) -> ExitCode {
     }
 }
 
-/// Ctrl-C, or SIGTERM from a container runtime.
-async fn shutdown_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut terminate) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = terminate.recv() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-    }
-}
-
-// The binary's one place that prints: the reason it stops.
-#[allow(clippy::print_stderr)]
 fn fail(error: &anyhow::Error) -> ExitCode {
-    eprintln!("service-a2: {}", telemetry::ErrorReport(error.as_ref()));
-    ExitCode::FAILURE
+    mesh::process::fail(PROGRAM, error)
 }

@@ -3,7 +3,7 @@
 //!
 //! The IAM serves workloads only over mTLS, and the fetch authenticates the IAM in turn: the
 //! client accepts exactly the IAM's SPIFFE ID, so a server that merely holds some certificate
-//! cannot hand this service keys. Built once at start; the cache then refetches on its TTL, on
+//! cannot hand this workload keys. Built once at start; the cache then refetches on its TTL, on
 //! an unknown `kid` (rate limited) and never on the hot path otherwise.
 
 use std::sync::Arc;
@@ -48,4 +48,16 @@ pub fn iam_jwks(
         .clock(clock)
         .build()?;
     Ok(cache)
+}
+
+/// Fetches the IAM's JWK Set in the background, without holding up the start: the IAM may
+/// start after this workload, and the first token with an unknown `kid` fetches anyway. Call
+/// within a Tokio runtime.
+pub fn warm_up(keys: &JwksCache) {
+    let warm = keys.clone();
+    tokio::spawn(async move {
+        if let Err(error) = warm.refresh().await {
+            tracing::warn!(%error, "the IAM's JWK Set is not available yet; it is fetched on first use");
+        }
+    });
 }
