@@ -13,21 +13,16 @@ use http::Uri;
 use telemetry::propagation::grpc as propagation;
 use telemetry::{RequestContext, SystemRandom};
 use tonic::metadata::{AsciiMetadataValue, MetadataMap};
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::Channel;
 use tonic::{Code, Request, Status};
 use wire::grpc::service_a2::v1::service_a2_client::ServiceA2Client;
 use wire::grpc::service_a2::v1::{RecordsRequest, RecordsResponse};
 use wire::metadata::USER_CONTEXT;
 use wire::{Intent, InvalidStepRecord};
-use workload_identity::{ClientAlpn, IdentitySource, MtlsConnector, PeerPolicy, SpiffeId};
+use workload_identity::{IdentitySource, SpiffeId};
 
-/// How long dialling Service A2 may take.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 /// How long one call may take, connection included.
 const CALL_TIMEOUT: Duration = Duration::from_secs(5);
-/// Pings keep the idle connection known-good, so a call does not find it dead.
-const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(30);
-const KEEPALIVE_TIMEOUT: Duration = Duration::from_secs(10);
 /// An answer is one customer's records for one intent: small.
 const MAX_RESPONSE_BYTES: usize = 256 * 1024;
 
@@ -63,15 +58,7 @@ impl ServiceA2 {
         server: SpiffeId,
         uri: Uri,
     ) -> Result<Self, rustls::Error> {
-        let tls =
-            workload_identity::client_config(identity, PeerPolicy::only(server), ClientAlpn::Grpc)?;
-        let channel = Endpoint::from(uri)
-            .connect_timeout(CONNECT_TIMEOUT)
-            .timeout(CALL_TIMEOUT)
-            .http2_keep_alive_interval(KEEPALIVE_INTERVAL)
-            .keep_alive_timeout(KEEPALIVE_TIMEOUT)
-            .keep_alive_while_idle(true)
-            .connect_with_connector_lazy(MtlsConnector::new(tls));
+        let channel = workload_identity::grpc_channel_lazy(identity, server, uri, CALL_TIMEOUT)?;
         Ok(Self {
             client: ServiceA2Client::new(channel).max_decoding_message_size(MAX_RESPONSE_BYTES),
             rng: Arc::new(SystemRandom::new()),

@@ -18,23 +18,18 @@ use http::Uri;
 use telemetry::propagation::grpc as propagation;
 use telemetry::{RequestContext, SystemRandom};
 use tonic::metadata::{AsciiMetadataValue, MetadataMap};
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::Channel;
 use tonic::{Code, Request, Status};
 use wire::chat::{AccountData, NoRecords};
 use wire::grpc::agent_a::v1::AccountDataRequest;
 use wire::grpc::agent_a::v1::agent_a_client::AgentAClient;
 use wire::metadata::{AUTHORIZATION, USER_CONTEXT};
 use wire::{Intent, InvalidStepRecord, StepRecord};
-use workload_identity::{ClientAlpn, IdentitySource, MtlsConnector, PeerPolicy, SpiffeId};
+use workload_identity::{IdentitySource, SpiffeId};
 
-/// How long dialling Agent A may take.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 /// How long one call may take, connection included (Agent A's own limit is 10 s, its call to
 /// Service A2 5 s).
 const CALL_TIMEOUT: Duration = Duration::from_secs(8);
-/// Pings keep the idle connection known-good, so a call does not find it dead.
-const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(30);
-const KEEPALIVE_TIMEOUT: Duration = Duration::from_secs(10);
 /// An answer is one customer's records for one intent and a handful of step records.
 const MAX_RESPONSE_BYTES: usize = 256 * 1024;
 
@@ -105,15 +100,7 @@ impl AgentA {
         server: SpiffeId,
         uri: Uri,
     ) -> Result<Self, rustls::Error> {
-        let tls =
-            workload_identity::client_config(identity, PeerPolicy::only(server), ClientAlpn::Grpc)?;
-        let channel = Endpoint::from(uri)
-            .connect_timeout(CONNECT_TIMEOUT)
-            .timeout(CALL_TIMEOUT)
-            .http2_keep_alive_interval(KEEPALIVE_INTERVAL)
-            .keep_alive_timeout(KEEPALIVE_TIMEOUT)
-            .keep_alive_while_idle(true)
-            .connect_with_connector_lazy(MtlsConnector::new(tls));
+        let channel = workload_identity::grpc_channel_lazy(identity, server, uri, CALL_TIMEOUT)?;
         Ok(Self {
             client: AgentAClient::new(channel).max_decoding_message_size(MAX_RESPONSE_BYTES),
             rng: Arc::new(SystemRandom::new()),

@@ -7,6 +7,8 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
+use std::time::Duration;
+
 use http::Uri;
 use hyper_util::rt::TokioIo;
 use rustls::ClientConfig;
@@ -14,6 +16,34 @@ use rustls_pki_types::ServerName;
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 use tokio_rustls::client::TlsStream;
+use tonic::transport::{Channel, Endpoint};
+
+use crate::{ClientAlpn, IdentitySource, PeerPolicy, SpiffeId};
+
+/// How long dialling a gRPC peer may take.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+/// Pings keep an idle connection known-good, so a call does not find it dead.
+const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(30);
+const KEEPALIVE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A tonic channel to `uri` over mutual TLS, presenting `identity` and accepting only `server`.
+/// Each call may take `call_timeout`, connection included. Nothing is dialled until the first
+/// call (so it must be made inside a tokio runtime); build it once and clone it.
+pub fn grpc_channel_lazy(
+    identity: Arc<dyn IdentitySource>,
+    server: SpiffeId,
+    uri: Uri,
+    call_timeout: Duration,
+) -> Result<Channel, rustls::Error> {
+    let tls = crate::client_config(identity, PeerPolicy::only(server), ClientAlpn::Grpc)?;
+    Ok(Endpoint::from(uri)
+        .connect_timeout(CONNECT_TIMEOUT)
+        .timeout(call_timeout)
+        .http2_keep_alive_interval(KEEPALIVE_INTERVAL)
+        .keep_alive_timeout(KEEPALIVE_TIMEOUT)
+        .keep_alive_while_idle(true)
+        .connect_with_connector_lazy(MtlsConnector::new(tls)))
+}
 
 /// A connector for `tonic::transport::Endpoint::connect_with_connector`: TCP to the endpoint's
 /// host and port, then TLS with a configuration from

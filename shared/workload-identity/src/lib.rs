@@ -54,7 +54,7 @@ mod svid;
 mod tls;
 pub mod workloads;
 
-pub use client::MtlsConnector;
+pub use client::{MtlsConnector, grpc_channel_lazy};
 pub use identity::{Identity, IdentityError, IdentitySource};
 pub use peer::PeerIdentity;
 pub use policy::PeerPolicy;
