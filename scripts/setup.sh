@@ -23,6 +23,11 @@ command -v cc >/dev/null 2>&1 || need_apt+=(gcc libc6-dev)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_apt+=(postgresql)
 command -v python3 >/dev/null 2>&1 || need_apt+=(python3)
 
+# The browser walkthrough (e2e) drives Debian's Chromium through its ChromeDriver; both come
+# from Debian's packages, so no driver is ever downloaded at test time.
+command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+command -v chromedriver >/dev/null 2>&1 || need_apt+=(chromium-driver)
+
 if [ ${#need_apt[@]} -gt 0 ]; then
     sudo_cmd=""
     [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
