@@ -75,22 +75,50 @@ async fn run() {
 /// Warms up, then measures `message` for [`MEASURE`].
 async fn load(name: &str, web: &Arc<WebApp>, token: &Arc<String>, message: &'static str) {
     drive(web, token, message, WARM_UP).await;
+    let cpu_before = process_cpu_time();
     let started = Instant::now();
     let mut latencies = drive(web, token, message, MEASURE).await;
     let elapsed = started.elapsed();
+    let cpu = process_cpu_time()
+        .zip(cpu_before)
+        .map(|(after, before)| after.saturating_sub(before));
     latencies.sort_unstable();
     let percentile = |p: f64| {
         let index = ((latencies.len() as f64 * p) as usize).min(latencies.len() - 1);
         latencies[index].as_secs_f64() * 1000.0
     };
+    let cpu_per_request = cpu.map_or_else(
+        || "n/a".to_owned(),
+        |cpu| {
+            format!(
+                "{:.3} ms",
+                cpu.as_secs_f64() * 1000.0 / latencies.len() as f64
+            )
+        },
+    );
     println!(
-        "{name}: {} requests, {:.0} req/s, p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms",
+        "{name}: {} requests, {:.0} req/s, p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, CPU {cpu_per_request}/request",
         latencies.len(),
         latencies.len() as f64 / elapsed.as_secs_f64(),
         percentile(0.50),
         percentile(0.90),
         percentile(0.99),
     );
+}
+
+/// CPU time (user + system) of this whole process so far: the four programs and the load
+/// generator. Per request it is a steadier figure than requests per second on a machine shared
+/// with other work, which takes cores away but does not change the work per request. Linux
+/// only (`/proc/self/stat`, in clock ticks of 10 ms); `None` elsewhere.
+fn process_cpu_time() -> Option<Duration> {
+    /// `USER_HZ`: 100 on every Linux architecture this runs on.
+    const TICKS_PER_SECOND: u64 = 100;
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name, which is in parentheses and may contain spaces: `utime`
+    // and `stime` are fields 14 and 15 of the line, 12 and 13 after the name.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    Some(Duration::from_millis(ticks * 1000 / TICKS_PER_SECOND))
 }
 
 /// `CONCURRENCY` workers sending `message` until `duration` has passed; every answer must be a
