@@ -48,6 +48,27 @@ pub struct PhaseView {
     pub groups: Vec<Group>,
 }
 
+/// The outcomes in the summary, worst first (an unknown label counts as the worst), with the
+/// words the summary uses for them.
+const SUMMARY: [(&str, &str); 6] = [
+    ("rejected", "rejected"),
+    ("failed", "failed"),
+    ("not-reported", "not reported to the web app"),
+    ("skipped", "skipped"),
+    ("cached", "served from cache"),
+    ("ok", "passed"),
+];
+
+/// One line of the summary: `number` steps ended in `outcome`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutcomeCount {
+    /// The outcome's label (the CSS class of its rows).
+    pub outcome: &'static str,
+    /// How the summary says it.
+    pub label: &'static str,
+    pub number: usize,
+}
+
 /// The whole timeline, ready for the template.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Timeline {
@@ -69,6 +90,43 @@ impl Timeline {
         .map(|phase| phase_view(phase, records))
         .collect();
         Self { phases }
+    }
+
+    /// How many distinct steps have a row (23 when all five phases are shown).
+    pub fn step_count(&self) -> usize {
+        self.rows()
+            .map(|row| row.step)
+            .collect::<std::collections::BTreeSet<_>>()
+            .len()
+    }
+
+    /// The summary above the tables: how many steps ended in each outcome, in a fixed order,
+    /// leaving out outcomes no step had. A step with several rows (step 12: the web app's call
+    /// and Agent B's checks) counts once, with the worst of its rows' outcomes, so the numbers
+    /// add up to [`Self::step_count`] and a rejection is never hidden behind an `ok`.
+    pub fn outcome_counts(&self) -> Vec<OutcomeCount> {
+        // A step's rows need not be adjacent (they sit in their programs' namespace groups).
+        let mut worst = std::collections::BTreeMap::<u8, usize>::new();
+        for row in self.rows() {
+            let rank = SUMMARY
+                .iter()
+                .position(|(outcome, _)| *outcome == row.outcome)
+                .unwrap_or(0);
+            worst
+                .entry(row.step)
+                .and_modify(|worst_rank| *worst_rank = (*worst_rank).min(rank))
+                .or_insert(rank);
+        }
+        SUMMARY
+            .iter()
+            .enumerate()
+            .map(|(rank, (outcome, label))| OutcomeCount {
+                outcome,
+                label,
+                number: worst.values().filter(|r| **r == rank).count(),
+            })
+            .filter(|count| count.number > 0)
+            .collect()
     }
 
     /// Every row, in display order (for tests and logs).
@@ -229,6 +287,34 @@ mod tests {
         let third = timeline.rows().find(|row| row.step == 3).unwrap();
         assert_eq!(third.outcome, "not-reported");
         assert_eq!(third.service, "external-iam");
+    }
+
+    #[test]
+    fn the_summary_counts_each_step_once_with_its_worst_outcome() {
+        let records = [
+            step(1, "web-app", Outcome::Ok),
+            step(12, "web-app", Outcome::Ok),
+            step(12, "agent-b", Outcome::Rejected),
+            step(14, "agent-b", Outcome::Cached),
+            step(15, "internal-iam", Outcome::Cached),
+        ];
+        let timeline = Timeline::build(&records, 1..=5);
+        assert_eq!(timeline.step_count(), 23);
+        let counts: Vec<(&str, usize)> = timeline
+            .outcome_counts()
+            .iter()
+            .map(|count| (count.outcome, count.number))
+            .collect();
+        assert_eq!(
+            counts,
+            [
+                ("rejected", 1),
+                ("not-reported", 19),
+                ("cached", 2),
+                ("ok", 1)
+            ]
+        );
+        assert_eq!(Timeline::build(&records, 2..=2).step_count(), 4);
     }
 
     #[test]

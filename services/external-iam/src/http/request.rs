@@ -68,17 +68,16 @@ pub async fn annotate(mut request: Request, next: Next) -> Response {
 }
 
 fn security_headers(headers: &mut HeaderMap) {
-    let defaults: [(header::HeaderName, &str); 5] = [
+    if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            super::pages::content_security_policy().clone(),
+        );
+    }
+    let defaults: [(header::HeaderName, &str); 4] = [
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::REFERRER_POLICY, "no-referrer"),
         (header::X_FRAME_OPTIONS, "DENY"),
-        // Pages use one inline stylesheet and nothing else. `form-action` is left out on purpose:
-        // browsers apply it to the redirect that follows a form post, which here goes to the
-        // client's registered redirect URI on another origin.
-        (
-            header::CONTENT_SECURITY_POLICY,
-            "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'",
-        ),
         // Logins, tokens and errors must never be cached; the few cacheable responses (JWKS,
         // metadata) set their own Cache-Control.
         (header::CACHE_CONTROL, "no-store"),

@@ -246,6 +246,19 @@ mod tests {
     }
 
     #[test]
+    fn the_iam_pages_share_the_base_of_this_stylesheet() {
+        // The customer moves between the two sites during a login: same palette, header bar,
+        // forms, focus rings and errors. The base is copied, not linked (no page loads
+        // anything), so this keeps the copies equal.
+        const IAM: &str = include_str!("../../../external-iam/templates/style.css");
+        let base = |css: &'static str, own_part: &str| &css[..css.find(own_part).unwrap()];
+        assert_eq!(
+            base(STYLE, "/* The web app:"),
+            base(IAM, "/* The external IAM:")
+        );
+    }
+
+    #[test]
     fn text_from_elsewhere_is_escaped() {
         let page = ErrorPage {
             request_id: "rid",

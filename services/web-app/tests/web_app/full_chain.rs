@@ -33,6 +33,14 @@ async fn alice_sees_her_balance_and_all_23_steps() {
         "{}",
         page.body
     );
+    // The summary counts each step once; every step has its row, marked with its number.
+    assert!(page.body.contains("<strong>23</strong> steps in 5 phases"));
+    for step in 1..=23 {
+        assert!(
+            page.body.contains(&format!("<tr data-step=\"{step}\">")),
+            "{step}"
+        );
+    }
     for namespace in ["namespace-a", "namespace-b", "internal"] {
         assert!(
             page.body.contains(&format!(
@@ -43,7 +51,8 @@ async fn alice_sees_her_balance_and_all_23_steps() {
     }
     for service in ["agent-b", "internal-iam", "agent-a", "service-a2"] {
         assert!(
-            page.body.contains(&format!("<td>{service}</td>")),
+            page.body
+                .contains(&format!("<td class=\"service\">{service}</td>")),
             "{service}"
         );
     }
