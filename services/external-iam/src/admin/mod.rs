@@ -24,7 +24,7 @@ use crate::store::clients::{self, AuthMethod, Client};
 use crate::store::users::{self, NewUser};
 
 /// The label authenticator apps show for accounts of this provider.
-const TOTP_ISSUER: &str = "Demo Identity";
+pub const TOTP_ISSUER: &str = "Demo Identity";
 
 /// Runs an operator command.
 pub async fn run(command: Command, config: &Config) -> anyhow::Result<()> {
