@@ -90,8 +90,8 @@ impl std::fmt::Display for Page {
 #[derive(Debug, Clone)]
 pub struct Login {
     pub user: String,
-    /// The web app's request id of the login: steps 1, 2, 6, 8 and 9 (and the external IAM's
-    /// step 7 and 8, which the web app's token request carries) are logged under it.
+    /// The web app's request id of the login: steps 1, 2 and 6–9 (and the external IAM's steps
+    /// 7 and 8, which the web app's token request carries) are logged under it.
     pub request_id: String,
     /// Wall time just before the first request of the login.
     pub started: SystemTime,

@@ -77,7 +77,7 @@ async fn alice_logs_in_asks_for_her_balance_and_all_23_steps_happen_in_order() {
 /// Which events belong:
 /// - steps 10–23 are logged under the chat action's request id by every program, which pass it
 ///   along (`X-Request-Context`, gRPC metadata);
-/// - steps 1, 2, 6, 8 and 9 are logged by the web app under the login's request id, and steps
+/// - steps 1, 2 and 6–9 are logged by the web app under the login's request id, and steps
 ///   7 and 8 by the external IAM under the same id, which the web app's token request carries;
 /// - steps 3, 4 and 5 are the browser's own requests to the external IAM: a browser sends no
 ///   request id, so the IAM logs them under ids of its own. They are this login's when the IAM

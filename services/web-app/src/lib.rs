@@ -2,7 +2,7 @@
 //! the external IAM and calls Agent B for them. A backend-for-frontend: the browser holds an
 //! opaque session cookie and nothing else; the tokens live here.
 //!
-//! Design steps 1, 2, 6, 8, 9 (the login, [`oidc`] and [`http`]), 10, 11, 12 (the chat action
+//! Design steps 1, 2, 6–9 (the login, [`oidc`] and [`http`]), 10, 11, 12 (the chat action
 //! and the call to Agent B, [`agent_b`]) and 23 (the answer and the [`timeline`]).
 //!
 //! - [`config`] and [`cli`]: what the app is told, as values and as flags/environment.

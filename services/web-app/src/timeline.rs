@@ -5,8 +5,9 @@
 //! Records come from three places: the web app's own steps (recorded as they happen, the
 //! login's kept in the session), and Agent B's answer, which carries the steps from 12 on that
 //! Agent B, the internal IAM, Agent A and Service A2 performed. A step nobody reported (the
-//! external IAM's steps 3–5 and 7, which happen between the browser and the IAM) still gets a
-//! row, saying so, so the reader sees all 23.
+//! external IAM's steps 3–5, which happen between the browser and the IAM) still gets a row,
+//! saying so, so the reader sees all 23; step 8's row quotes the IAM's signed account of them
+//! (the ID token's `amr`).
 
 use std::ops::RangeInclusive;
 

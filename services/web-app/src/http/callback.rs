@@ -1,11 +1,11 @@
-//! `GET /auth/callback`: the end of a login (design steps 6, 8 and 9).
+//! `GET /auth/callback`: the end of a login (design steps 6 to 9).
 //!
 //! Step 6 checks the response belongs to the login this browser started: the pre-login cookie
 //! names a stored login (taken out of the table, so it is used once whatever happens next),
 //! `iss` is the configured issuer (RFC 9207: required, because the IAM advertises it; this is
 //! the mix-up defence), and `state` is the one stored (constant-time comparison). Only then is
-//! an `error` read or the `code` redeemed. Step 8 redeems the code (PKCE verifier, DPoP proof)
-//! and validates the ID token. Step 9 replaces whatever session the browser had with a new one
+//! an `error` read or the `code` redeemed. Step 7 redeems the code (PKCE verifier, DPoP proof);
+//! step 8 checks the answer and validates the ID token. Step 9 replaces whatever session the browser had with a new one
 //! under a new id (no session fixation) and sends the browser to the chat.
 
 use axum::extract::{RawQuery, State};
@@ -110,24 +110,44 @@ async fn finish(state: &Shared, meta: &RequestMeta, headers: &HeaderMap, query: 
         "iss is the issuer; state matches the login",
     );
 
-    // Step 8.
-    let timer = StepTimer::start(Program::WebApp, steps::TOKENS_RECEIVED, &request_id);
-    let login = match state.oidc.redeem(&pending, &code, &request_id).await {
-        Ok(login) => login,
+    // Step 7, the web app's side: the code goes to the token endpoint (the IAM logs its checks
+    // of it under the same request id).
+    let timer = StepTimer::start(Program::WebApp, steps::CODE_REDEEMED, &request_id);
+    let answer = match state.oidc.redeem(&pending, &code, &request_id).await {
+        Ok(answer) => answer,
         Err(error) => {
             let reason = error.to_string();
             let (status, message) = redeem_failure(&error);
             if matches!(error, OidcError::Unavailable(_) | OidcError::Transport(_)) {
-                timer.failed("token response and ID token", &reason);
+                timer.failed("code exchange", &reason);
             } else {
-                timer.rejected("token response and ID token", &reason);
+                timer.rejected("code exchange", &reason);
             }
+            return refused(status, &request_id, message);
+        }
+    };
+    let step7 = timer.ok_with_detail(
+        "code exchange",
+        "code, PKCE verifier and a DPoP proof sent to the token endpoint",
+    );
+
+    // Step 8.
+    let timer = StepTimer::start(Program::WebApp, steps::TOKENS_RECEIVED, &request_id);
+    let login = match state.oidc.verify_login(&pending, answer).await {
+        Ok(login) => login,
+        Err(error) => {
+            let (status, message) = redeem_failure(&error);
+            timer.rejected("token response and ID token", &error.to_string());
             return refused(status, &request_id, message);
         }
     };
     let step8 = timer.ok_with_detail(
         "token response and ID token",
-        "DPoP-bound access token; ID token signature, iss, aud, exp, nonce, at_hash",
+        &format!(
+            "DPoP-bound access token; ID token signature, iss, aud, exp, nonce, at_hash; \
+             the IAM signed amr {}",
+            attested_methods(&login.identity.amr)
+        ),
     );
 
     // Step 9.
@@ -142,7 +162,7 @@ async fn finish(state: &Shared, meta: &RequestMeta, headers: &HeaderMap, query: 
         };
     let now = state.now();
     let mut steps: Vec<TimelineStep> = pending.steps.clone();
-    steps.extend([step6, step8].iter().filter_map(timeline::own));
+    steps.extend([step6, step7, step8].iter().filter_map(timeline::own));
     let session = Session {
         id_hash: session_id.hashed(),
         subject: login.identity.subject.clone(),
@@ -243,6 +263,16 @@ fn check_response(state: &Shared, pending: &PendingLogin, query: &str) -> Result
     match callback.code {
         Some(code) if !code.is_empty() => Ok(code),
         _ => Err(refuse("no code in the response", NOT_OURS)),
+    }
+}
+
+/// `amr` as the timeline shows it: the IAM's signed word on steps 3 and 4, which happen between
+/// the browser and the IAM. The values are the IAM's registered names (RFC 8176), never secrets.
+fn attested_methods(amr: &[String]) -> String {
+    if amr.is_empty() {
+        "(none)".to_owned()
+    } else {
+        amr.join(", ")
     }
 }
 

@@ -26,7 +26,7 @@ pub async fn start(State(state): State<AppState>, meta: RequestMeta) -> Response
 }
 
 /// Step 2 after `step1`: makes the authorization request and sends the browser to it. The
-/// login's request id is this request's: steps 6, 8 and 9 are logged under it too.
+/// login's request id is this request's: steps 6 to 9 are logged under it too.
 pub async fn redirect_to_login(state: &Shared, meta: &RequestMeta, step1: StepRecord) -> Response {
     let request_id = meta.request_id();
     let timer = StepTimer::start(Program::WebApp, steps::AUTHORIZATION_REDIRECT, request_id);

@@ -56,6 +56,10 @@ pub struct Identity {
     pub subject: String,
     pub username: Option<String>,
     pub display_name: Option<String>,
+    /// `amr` (OIDC Core §2): how the IAM says it authenticated the customer (`pwd`, `otp`).
+    /// Shown on the timeline as the IAM's signed account of steps 3 and 4, which the web app
+    /// cannot watch; not a decision input (the IAM's policy requires both factors).
+    pub amr: Vec<String>,
 }
 
 /// Everything a verification needs that does not change per token.
@@ -149,6 +153,10 @@ pub async fn verify(
             .name()
             .and_then(|name| name.get(None))
             .map(|name| name.as_str().to_owned()),
+        amr: claims
+            .auth_method_refs()
+            .map(|methods| methods.iter().map(|m| m.as_str().to_owned()).collect())
+            .unwrap_or_default(),
     })
 }
 
@@ -246,7 +254,7 @@ mod tests {
             let key = SigningKey::generate(alg).unwrap();
             let identity = check(
                 &cache(&[&key]),
-                &signed(&key, json!({})),
+                &signed(&key, json!({"amr": ["pwd", "otp"]})),
                 NonceRule::Exactly("the-nonce"),
             )
             .await
@@ -257,6 +265,7 @@ mod tests {
                     subject: "demo-user-alice".into(),
                     username: Some("alice".into()),
                     display_name: Some("Alice Example".into()),
+                    amr: vec!["pwd".into(), "otp".into()],
                 },
                 "{alg:?}"
             );

@@ -99,7 +99,21 @@ pub struct LoginStart {
     pub dpop_key: StoredKey,
 }
 
-/// A finished code exchange.
+/// The token endpoint's answer to a code, not yet checked: only [`Oidc::verify_login`] turns it
+/// into a session's tokens.
+pub struct CodeResponse {
+    provider: Arc<Provider>,
+    response: CoreTokenResponse,
+}
+
+impl std::fmt::Debug for CodeResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The tokens in it are secrets.
+        f.debug_struct("CodeResponse").finish_non_exhaustive()
+    }
+}
+
+/// A verified login: the session's tokens and who logged in.
 #[derive(Debug)]
 pub struct LoginTokens {
     pub tokens: Tokens,
@@ -182,15 +196,14 @@ impl Oidc {
         })
     }
 
-    /// Steps 7–8 from the client's side: redeems `code` with the PKCE verifier and a DPoP proof
-    /// by the login's key, requires a DPoP-bound access token and an ID token, and validates
-    /// the ID token.
+    /// Step 7: sends `code` to the token endpoint with the PKCE verifier and a DPoP proof by
+    /// the login's key. The answer is checked by [`Self::verify_login`] (step 8).
     pub async fn redeem(
         &self,
         login: &PendingLogin,
         code: &str,
         request_id: &RequestId,
-    ) -> Result<LoginTokens, OidcError> {
+    ) -> Result<CodeResponse, OidcError> {
         let provider = self.provider().await?;
         let key = self.load_key(&login.dpop_key)?;
         let transport = self.transport(&provider, &key, request_id);
@@ -203,6 +216,17 @@ impl Oidc {
             .request_async(&transport)
             .await
             .map_err(token_error)?;
+        Ok(CodeResponse { provider, response })
+    }
+
+    /// Step 8: requires an ID token and a DPoP-bound access token in the answer to
+    /// [`Self::redeem`], and validates the ID token against the login's nonce.
+    pub async fn verify_login(
+        &self,
+        login: &PendingLogin,
+        answer: CodeResponse,
+    ) -> Result<LoginTokens, OidcError> {
+        let CodeResponse { provider, response } = answer;
         let id_token = response.id_token().ok_or(OidcError::MissingIdToken)?;
         let identity = id_token::verify(
             &self.id_token_rules(&provider),

@@ -72,7 +72,7 @@ pub struct PendingLogin {
     pub nonce: Sensitive,
     pub pkce_verifier: Sensitive,
     pub dpop_key: StoredKey,
-    /// The login's request id: steps 1, 2, 6, 8 and 9 are all logged under it.
+    /// The login's request id: steps 1, 2 and 6 to 9 are all logged under it.
     pub request_id: String,
     /// Steps 1 and 2.
     pub steps: Vec<TimelineStep>,
