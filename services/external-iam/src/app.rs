@@ -96,11 +96,13 @@ impl App {
         tracing::info!(%addr, issuer = self.state.config.issuer.as_str(), "external IAM listening");
         let sweeper = tokio::spawn(sweep_loop(self.state.clone()));
         let router = crate::http::router(self.state);
-        let served = axum::serve(
+        // The public port: slow clients are timed out (headers, then each request).
+        let served = http_server::serve(
             self.listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
+            router,
+            http_server::Limits::default(),
+            shutdown,
         )
-        .with_graceful_shutdown(shutdown)
         .await;
         sweeper.abort();
         served

@@ -150,9 +150,14 @@ impl App {
         let addr = self.local_addr()?;
         tracing::info!(%addr, "web app listening");
         let router = crate::http::router(self.state.clone());
-        let served = axum::serve(self.listener, router)
-            .with_graceful_shutdown(shutdown)
-            .await;
+        // The public port: slow clients are timed out (headers, then each request).
+        let served = http_server::serve(
+            self.listener,
+            router,
+            http_server::Limits::default(),
+            shutdown,
+        )
+        .await;
         self.state.db.close().await;
         tracing::info!("web app stopped");
         served
