@@ -49,7 +49,8 @@ impl AuditKind {
 pub struct AuditEvent {
     pub client_id: Option<String>,
     pub user_id: Option<String>,
-    /// The username as typed, for failures where no user was identified.
+    /// The username, for failures where no user was identified: as typed when it names an
+    /// account, a fingerprint (`unknown:<hex>`) when it does not.
     pub username: Option<String>,
     pub ip: Option<String>,
     pub reason: Option<String>,

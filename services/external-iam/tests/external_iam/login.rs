@@ -53,6 +53,38 @@ async fn wrong_password_and_unknown_user_get_the_same_answer() {
 }
 
 #[tokio::test]
+async fn a_password_typed_as_the_username_is_not_recorded() {
+    let server = TestServer::start().await;
+    let (browser, login) = login_page(&server).await;
+    let typed = "alice-dev-password";
+    let response = browser.submit_password(&login, typed, "anything").await;
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    let rows = external_iam::store::audit::list(server.state.pool())
+        .await
+        .unwrap();
+    let names: Vec<_> = rows
+        .iter()
+        .filter_map(|row| row.username.as_deref())
+        .collect();
+    assert!(
+        names.iter().any(|name| name.starts_with("unknown:")),
+        "{names:?}"
+    );
+    assert!(!names.iter().any(|name| name.contains(typed)), "{names:?}");
+    // A known account's name is recorded as such.
+    browser
+        .submit_password(&login, "alice", "not-her-password")
+        .await;
+    let rows = external_iam::store::audit::list(server.state.pool())
+        .await
+        .unwrap();
+    assert!(
+        rows.iter()
+            .any(|row| row.username.as_deref() == Some("alice"))
+    );
+}
+
+#[tokio::test]
 async fn wrong_and_replayed_totp_codes_are_refused() {
     let server = TestServer::start().await;
     // A first login uses the current code.

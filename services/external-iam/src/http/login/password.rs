@@ -84,9 +84,21 @@ pub async fn password_submit(
     let username = normalise_username(typed);
     let keys = Keys::new(&username, &meta.ip);
     let now = state.now();
+    let user = match users::by_username(state.pool(), &username).await {
+        Ok(user) => user,
+        Err(error) => return server_page(meta.request_id.as_str(), &error),
+    };
+    // A name that is no account's may be a password typed into the wrong field: the audit
+    // trail (and the log line it makes) gets a fingerprint of it, enough to see the same name
+    // tried again, never the text.
+    let recorded_name = if user.is_some() {
+        username.clone()
+    } else {
+        unknown_name_fingerprint(&username)
+    };
     let event = || AuditEvent {
         client_id: Some(ctx.request.client_id.clone()),
-        username: Some(username.clone()),
+        username: Some(recorded_name.clone()),
         ..meta_event(&meta)
     };
 
@@ -115,10 +127,6 @@ pub async fn password_submit(
         Err(error) => return server_page(meta.request_id.as_str(), &error),
     }
 
-    let user = match users::by_username(state.pool(), &username).await {
-        Ok(user) => user,
-        Err(error) => return server_page(meta.request_id.as_str(), &error),
-    };
     let known = user.is_some();
     let stored = user.as_ref().map(|u| u.password_hash.clone());
     let verified = state
@@ -163,4 +171,16 @@ pub async fn password_submit(
     }
     step.ok("password verified; TOTP code requested");
     Redirect::to(&format!("{}?request={}", paths::LOGIN_TOTP, ctx.request_id)).into_response()
+}
+
+/// `unknown:` and the first 64 bits of the name's SHA-256, in hex. Not a secret-keeping hash
+/// (a guessable name can be found by trying), but what reaches the logs is no longer the
+/// typed text, which is what matters when that text is a password.
+fn unknown_name_fingerprint(name: &str) -> String {
+    let digest = ring::digest::digest(&ring::digest::SHA256, name.as_bytes());
+    let hex: String = digest.as_ref()[..8]
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect();
+    format!("unknown:{hex}")
 }
