@@ -6,10 +6,11 @@ use std::fmt;
 /// A human-readable error description (RFC 6749 §5.2, RFC 6750 §3).
 ///
 /// Both RFCs restrict it to `%x20-21 / %x23-5B / %x5D-7E`: printable ASCII without `"` and `\`.
-/// Construction enforces that by replacing every other character with `?` and cutting the text at
-/// [`ErrorDescription::MAX_LEN`] characters, so a description that quotes attacker input (an
-/// unknown `kid`, say) can never break out of a quoted string, add a header line or grow a
-/// response without bound. Descriptions are built by this system's code, so constructing one does
+/// Construction enforces that by turning `"` into `'` (messages quote values with `{:?}`, and
+/// the quoting should survive as quoting), every other character outside the set into `?`, and
+/// cutting the text at [`ErrorDescription::MAX_LEN`] characters, so a description that quotes
+/// attacker input (an unknown `kid`, say) can never break out of a quoted string, add a header
+/// line or grow a response without bound. Descriptions are built by this system's code, so constructing one does
 /// not fail: an error path that can itself fail would hide the original error.
 ///
 /// Never put a secret in a description: it is sent to the client and written to logs.
@@ -31,6 +32,7 @@ impl ErrorDescription {
             .take(Self::MAX_LEN)
             .map(|c| match u8::try_from(c) {
                 Ok(b) if is_allowed(b) => c,
+                Ok(b'"') => '\'',
                 _ => '?',
             })
             .collect();
@@ -86,7 +88,7 @@ mod tests {
     #[test]
     fn replaces_quotes_backslashes_and_control_characters() {
         let description = ErrorDescription::new(String::from("kid \"x\"\\\r\nSet-Cookie: a=b\t"));
-        assert_eq!(description.as_str(), "kid ?x????Set-Cookie: a=b?");
+        assert_eq!(description.as_str(), "kid 'x'???Set-Cookie: a=b?");
     }
 
     #[test]

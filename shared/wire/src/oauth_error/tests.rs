@@ -293,11 +293,11 @@ async fn attacker_text_in_a_description_cannot_inject_headers_or_break_quoting()
     let challenge = challenge.unwrap();
     assert_eq!(
         challenge,
-        r#"DPoP realm="agent-b", error="invalid_token", error_description="unknown kid x?, error=?none??Set-Cookie: session=stolen", algs="ES256 EdDSA""#
+        r#"DPoP realm="agent-b", error="invalid_token", error_description="unknown kid x', error='none??Set-Cookie: session=stolen", algs="ES256 EdDSA""#
     );
     assert_eq!(
         body.unwrap()["error_description"],
-        "unknown kid x?, error=?none??Set-Cookie: session=stolen"
+        "unknown kid x', error='none??Set-Cookie: session=stolen"
     );
 }
 
