@@ -24,6 +24,10 @@ use crate::timeline;
 
 const FAILED: &str = "Sign-in could not be completed";
 
+/// The longest `code` sent on to the token endpoint. The IAM's codes are 43 characters; a much
+/// longer one is not a code, and forwarding it would only make the IAM refuse a large request.
+const MAX_CODE_LEN: usize = 512;
+
 /// The callback's query parameters, each at most once (RFC 6749 §3.1).
 #[derive(Debug, Default)]
 struct Callback {
@@ -261,6 +265,9 @@ fn check_response(state: &Shared, pending: &PendingLogin, query: &str) -> Result
         });
     }
     match callback.code {
+        Some(code) if code.len() > MAX_CODE_LEN => {
+            Err(refuse("the code is too long to be one", NOT_OURS))
+        }
         Some(code) if !code.is_empty() => Ok(code),
         _ => Err(refuse("no code in the response", NOT_OURS)),
     }

@@ -222,6 +222,28 @@ fn with_param(url: &str, name: &str, value: Option<&str>) -> String {
 }
 
 #[tokio::test]
+async fn an_implausibly_long_code_is_refused_without_asking_the_iam() {
+    let env = TestEnv::start().await;
+    let browser = Browser::new();
+    let (callback, request_id) = callback_url(&env, &browser).await;
+    let tampered = with_param(&callback, "code", Some(&"c".repeat(60_000)));
+    let page = browser.get(&tampered).await;
+    assert_eq!(page.status, StatusCode::BAD_REQUEST);
+    assert!(browser.cookie("web_session").is_none());
+    let events = STEPS.for_request(&request_id);
+    let step6 = events.iter().find(|e| e.step.number() == 6).unwrap();
+    assert_eq!(step6.outcome, Outcome::Rejected);
+    assert_eq!(
+        step6.detail.as_deref(),
+        Some("the code is too long to be one")
+    );
+    assert!(
+        !events.iter().any(|e| e.step.number() == 7),
+        "nothing was sent to the token endpoint"
+    );
+}
+
+#[tokio::test]
 async fn a_callback_with_another_state_is_refused() {
     let env = TestEnv::start().await;
     let browser = Browser::new();
