@@ -33,7 +33,10 @@ lint: setup ## Check formatting and run clippy with warnings denied
 fmt: ## Format the code
 	$(CARGO) fmt --all
 
-bench: setup ## Run the benchmarks (figures go to BENCHMARKS.md by hand)
+# The end-to-end load run (e2e's chat_load) starts the release programs: built first, as
+# `cargo bench` does not build another package's binaries.
+bench: setup ## Run the benchmarks, end-to-end load included (figures go to BENCHMARKS.md by hand)
+	$(CARGO) build --release --workspace --bins
 	$(CARGO) bench --workspace
 
 pki: ## Create the dev PKI (in PKI_DIR, default var/pki) if missing; keeps valid material

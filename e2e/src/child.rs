@@ -11,7 +11,7 @@ use rustix::process::{Pid, Signal, kill_process};
 use wire::Program;
 
 use crate::logs::ProgramLog;
-use crate::stack::Stack;
+use crate::stack::{MALLOC_MMAP_THRESHOLD, Stack, TOKIO_WORKER_THREADS};
 
 /// How often a stopping program is checked for having exited.
 const POLL: Duration = Duration::from_millis(20);
@@ -50,6 +50,7 @@ impl Running {
                 telemetry::LogFormat::Human => "human",
             },
         );
+        command.envs(stack.serve_env(program));
         let mut running = Self {
             program,
             spawned: Instant::now(),
@@ -145,14 +146,19 @@ impl Running {
     }
 }
 
-/// Removes inherited variables that configure the programs (`AGENT_A_…`, `LOG_FORMAT`, ...), so
-/// the stack's flags are the whole configuration (of the servers and of the operator commands). `RUST_LOG` passes through on purpose: it is how
-/// someone asks for more (or less) detail.
+/// Removes inherited variables that configure the programs (`AGENT_A_…`, `LOG_FORMAT`, ...) or
+/// tune their processes ([`Stack::serve_env`]'s), so the stack's flags and variables are the
+/// whole configuration (of the servers and of the operator commands). `RUST_LOG` passes through
+/// on purpose: it is how someone asks for more (or less) detail.
 pub(crate) fn scrub_environment(command: &mut Command) {
     let prefixes: Vec<String> = Program::ALL.iter().map(|p| Stack::env_prefix(*p)).collect();
     for (name, _) in std::env::vars_os() {
         let Some(name) = name.to_str() else { continue };
-        if name == telemetry::LOG_FORMAT_VAR || prefixes.iter().any(|p| name.starts_with(p)) {
+        if name == telemetry::LOG_FORMAT_VAR
+            || name == TOKIO_WORKER_THREADS
+            || name == MALLOC_MMAP_THRESHOLD
+            || prefixes.iter().any(|p| name.starts_with(p))
+        {
             command.env_remove(name);
         }
     }

@@ -3,7 +3,7 @@
 
 use std::collections::VecDeque;
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, Read, Write};
+use std::io::{self, BufRead, BufReader, BufWriter, Read, Write};
 use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
@@ -19,7 +19,10 @@ pub struct ProgramLog {
     program: Program,
     lines: Mutex<VecDeque<String>>,
     keep: Option<usize>,
-    file: Mutex<File>,
+    /// Buffered: under load a program writes many lines per read, and one write per line
+    /// would cost more than the program's own logging. [`ProgramLog::drain`] flushes whenever
+    /// it has caught up, so the file is current whenever the program is quiet.
+    file: Mutex<BufWriter<File>>,
     echo: bool,
 }
 
@@ -37,7 +40,7 @@ impl ProgramLog {
             program,
             lines: Mutex::new(VecDeque::new()),
             keep,
-            file: Mutex::new(file),
+            file: Mutex::new(BufWriter::new(file)),
             echo,
         })
     }
@@ -106,10 +109,23 @@ impl ProgramLog {
                         Ok(_) => {
                             let text = String::from_utf8_lossy(&line);
                             log.push(text.trim_end_matches(['\n', '\r']).to_owned());
+                            if reader.buffer().is_empty() {
+                                log.flush();
+                            }
                         }
                     }
                 }
+                log.flush();
             })
+    }
+
+    /// Writes the buffered lines to the file.
+    pub fn flush(&self) {
+        let _ = self
+            .file
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .flush();
     }
 
     fn lock_lines(&self) -> std::sync::MutexGuard<'_, VecDeque<String>> {

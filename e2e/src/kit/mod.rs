@@ -19,6 +19,7 @@
 mod audit;
 mod browser;
 mod html;
+mod records;
 mod steps;
 mod totp;
 
@@ -35,6 +36,7 @@ use workload_identity::workloads::Workload;
 pub use audit::{AuditQuery, AuditRow};
 pub use browser::{Browser, Login, Page};
 pub use html::input_value;
+pub use records::{Account, DemoRecords, Money, Order};
 pub use steps::{TimedStep, TraceEntry, rfc3339_utc_micros, timeline, write_trace};
 pub use totp::{TotpCodes, code_at, demo_user};
 
@@ -68,16 +70,22 @@ impl TestEnv {
     /// Starts the six programs on free ports in a fresh temporary folder, logging JSON. If
     /// another process takes one of the ports first, tries again on other ports.
     pub async fn try_start() -> Result<Self, StartError> {
+        Self::try_start_keeping(None).await
+    }
+
+    /// [`TestEnv::try_start`], keeping only the last `keep_lines` lines of each program in
+    /// memory (`None`: all, as the step helpers need): a load run logs too much to keep.
+    pub async fn try_start_keeping(keep_lines: Option<usize>) -> Result<Self, StartError> {
         let mut attempt = 1;
         loop {
-            match Self::start_once().await {
+            match Self::start_once(keep_lines).await {
                 Err(error) if error.is_port_conflict() && attempt < PORT_ATTEMPTS => attempt += 1,
                 started => return started,
             }
         }
     }
 
-    async fn start_once() -> Result<Self, StartError> {
+    async fn start_once(keep_lines: Option<usize>) -> Result<Self, StartError> {
         let io = |what: &str, error: std::io::Error| StartError::prepare(what, error);
         let dir = tempfile::Builder::new()
             .prefix("e2e-")
@@ -90,6 +98,7 @@ impl TestEnv {
         stack.public_host = "127.0.0.1".to_owned();
         stack.log_format = LogFormat::Json;
         stack.health_timeout = HEALTH_TIMEOUT;
+        stack.keep_lines = keep_lines;
         let system = System::start(stack).await?;
         Ok(Self {
             system,

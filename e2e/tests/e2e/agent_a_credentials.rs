@@ -25,7 +25,7 @@ use wire::{Intent, Outcome};
 use workload_identity::workloads;
 use workload_identity::{FileSource, IdentityFiles};
 
-use crate::records::DemoRecords;
+use e2e::kit::DemoRecords;
 
 #[tokio::test]
 async fn agent_a_refuses_replayed_service_tokens_and_bad_user_contexts() {

@@ -31,7 +31,7 @@ use wire::steps;
 use wire::{ErrorCode, Outcome};
 use workload_identity::workloads;
 
-use crate::records::DemoRecords;
+use e2e::kit::DemoRecords;
 
 #[tokio::test]
 async fn agent_b_refuses_a_missing_replayed_or_downgraded_dpop_presentation() {

@@ -21,7 +21,7 @@ use e2e::kit::{TestEnv, code_at, demo_user};
 use thirtyfour::prelude::*;
 
 use self::transport::Loopback;
-use crate::records::DemoRecords;
+use e2e::kit::DemoRecords;
 
 /// The window of every stage but the answer: a small laptop.
 const WINDOW: (u32, u32) = (1000, 800);

@@ -11,7 +11,7 @@ use telemetry::StepEvent;
 use wire::Outcome;
 use wire::steps::{self, Step};
 
-use crate::records::DemoRecords;
+use e2e::kit::DemoRecords;
 
 /// The login's steps that happen between the browser and the external IAM.
 const AT_THE_IAM: [Step; 3] = [

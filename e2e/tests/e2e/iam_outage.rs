@@ -8,7 +8,7 @@ use http::StatusCode;
 use wire::Outcome;
 use wire::steps;
 
-use crate::records::DemoRecords;
+use e2e::kit::DemoRecords;
 
 #[tokio::test]
 async fn agent_b_fails_closed_while_the_internal_iam_is_down_and_recovers_after() {

@@ -15,7 +15,7 @@ use wire::steps;
 use wire::{ErrorCode, Outcome};
 use workload_identity::workloads;
 
-use crate::records::DemoRecords;
+use e2e::kit::DemoRecords;
 
 const BALANCE: &str = "What is my balance?";
 const GREETING: &str = "Hello";

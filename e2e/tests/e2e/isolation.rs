@@ -12,7 +12,7 @@ use http::{StatusCode, header};
 use wire::Outcome;
 use wire::steps;
 
-use crate::records::{Account, DemoRecords};
+use e2e::kit::{Account, DemoRecords};
 
 /// One message per intent that needs Agent A (see Agent B's `intent.rs`).
 const BALANCE: &str = "What is my balance?";

@@ -13,6 +13,5 @@ mod iam_outage;
 mod iam_restart;
 mod isolation;
 mod kit;
-mod records;
 mod service_a2_peers;
 mod service_token;

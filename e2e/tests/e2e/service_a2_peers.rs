@@ -12,7 +12,7 @@ use wire::steps;
 use wire::{Intent, Outcome};
 use workload_identity::workloads;
 
-use crate::records::DemoRecords;
+use e2e::kit::DemoRecords;
 
 #[tokio::test]
 async fn service_a2_refuses_agent_b_calling_it_directly() {

@@ -1,15 +1,17 @@
 //! Service A2's demo records as shipped (`infra/data/service-a2.toml`, which the kit seeds), so
-//! the tests know what an answer must hold without repeating the data.
+//! the tests and the load run know what an answer must hold without repeating the data.
 
 use std::path::Path;
 
 use serde::Deserialize;
 
+/// Every demo account.
 #[derive(Debug, Deserialize)]
 pub struct DemoRecords {
     account: Vec<Account>,
 }
 
+/// One customer's records.
 #[derive(Debug, Deserialize)]
 pub struct Account {
     pub subject: String,
@@ -20,12 +22,14 @@ pub struct Account {
     pub order: Vec<Order>,
 }
 
+/// An amount in the currency's minor unit.
 #[derive(Debug, Deserialize)]
 pub struct Money {
     pub amount_minor: i64,
     pub currency: String,
 }
 
+/// One recent order.
 #[derive(Debug, Deserialize)]
 pub struct Order {
     pub order_id: String,
@@ -35,12 +39,14 @@ impl DemoRecords {
     /// The file the kit seeds Service A2 with.
     pub fn shipped() -> Self {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../infra/data/service-a2.toml");
-        toml::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
+        let text = std::fs::read_to_string(&path)
+            .unwrap_or_else(|error| panic!("reading {}: {error}", path.display()));
+        toml::from_str(&text).unwrap_or_else(|error| panic!("parsing {}: {error}", path.display()))
     }
 
     /// The account of a demo user, found by the `sub` the external IAM gives them.
     pub fn account_of(&self, user: &str) -> &Account {
-        let subject = e2e::kit::demo_user(user).id;
+        let subject = super::demo_user(user).id;
         self.account
             .iter()
             .find(|account| account.subject == subject)
