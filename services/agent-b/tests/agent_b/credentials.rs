@@ -201,9 +201,9 @@ async fn a_token_for_another_audience_is_an_invalid_token() {
     assert_refused(&env, &reply, 401, "invalid_token").await;
     assert_eq!(
         reply.body["error_description"],
-        // RFC 6749 §5.2 keeps `"` out of descriptions; the shared type writes `?` instead.
+        // RFC 6749 §5.2 keeps `"` out of descriptions; the shared type writes `'` instead.
         "the access token was refused: the audience does not include \
-         ?https://agent-b.namespace-b.demo.test?"
+         'https://agent-b.namespace-b.demo.test'"
     );
     env.stop().await;
 }
