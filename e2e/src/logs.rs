@@ -4,6 +4,7 @@
 use std::collections::VecDeque;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, BufWriter, Read, Write};
+use std::os::unix::fs::OpenOptionsExt as _;
 use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
@@ -35,7 +36,13 @@ impl ProgramLog {
         keep: Option<usize>,
         echo: bool,
     ) -> io::Result<Self> {
-        let file = File::options().create(true).append(true).open(file)?;
+        // Owner only, like the databases and keys beside it: logs name customers and
+        // workloads, though never their secrets.
+        let file = File::options()
+            .create(true)
+            .append(true)
+            .mode(0o600)
+            .open(file)?;
         Ok(Self {
             program,
             lines: Mutex::new(VecDeque::new()),
@@ -152,6 +159,10 @@ mod tests {
             std::fs::read_to_string(&file).unwrap(),
             "first\nsecond\nno newline at the end\n"
         );
+        let mode = std::os::unix::fs::PermissionsExt::mode(
+            &std::fs::metadata(&file).unwrap().permissions(),
+        );
+        assert_eq!(mode & 0o777, 0o600, "{mode:o}");
     }
 
     #[test]

@@ -100,6 +100,22 @@ pub async fn post(
         Err(rejection) => {
             // The rejection's text can quote the body; the log says what kind it was.
             tracing::debug!(status = %rejection.status(), "chat form refused");
+            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                // Over `MAX_FORM_BYTES`: a browser sending this page's form (500 characters at
+                // most) never gets here, so it is said as the status it is, 413, not as a
+                // malformed form.
+                timer.rejected("session and CSRF token", "the form body is too large");
+                return error_page(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    request_id.as_str(),
+                    user,
+                    "The message is too long",
+                    &format!(
+                        "The message was not sent: the form was larger than this page ever sends. Please keep your message to {MAX_MESSAGE_CHARS} characters."
+                    ),
+                    true,
+                );
+            }
             timer.rejected(
                 "session and CSRF token",
                 "the body is not a URL-encoded form with each field once",

@@ -112,5 +112,13 @@ async fn an_empty_or_overlong_message_is_sent_back_with_the_reason() {
         page.body
             .contains("Please keep your message to 500 characters.")
     );
+    // Over the 8 KiB form limit: refused as too large before the form is even read.
+    let page = env.chat(&browser, &"a".repeat(9_000)).await;
+    assert_eq!(page.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(
+        page.body.contains("The message is too long"),
+        "{}",
+        page.body
+    );
     assert!(env.agent_b.seen().is_empty());
 }
