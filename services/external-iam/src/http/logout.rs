@@ -1,6 +1,6 @@
 //! RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0): `end_session_endpoint`.
 //!
-//! With a valid `id_token_hint` naming the current session (or its user) the session ends at
+//! With a valid `id_token_hint` naming the current session (its `sid`) the session ends at
 //! once and the browser goes back to the client's registered `post_logout_redirect_uri`. Without
 //! one, the customer is asked to confirm with a CSRF-protected form: otherwise any site could
 //! log customers out by embedding a link. Ending a session also revokes the refresh-token
@@ -79,9 +79,13 @@ pub async fn logout_get(
     let Some(session) = session.filter(|s| s.authenticated().is_some()) else {
         return finish(&state, &meta, redirect, params.get("state"), false);
     };
-    let hint_matches = hint.as_ref().is_some_and(|claims| {
-        claims.sid.is_some() && claims.sid == session.sid
-            || session.user_id.as_deref() == Some(claims.sub.as_str())
+    // An expired hint is accepted (the spec asks OPs to, as RPs keep the last ID token they
+    // had), so the hint must name *this* session: an ID token of an earlier session of the same
+    // customer, found in a log or browser history, would otherwise end the current one without
+    // asking. Every ID token issued here carries `sid`; one without it is matched by `sub`.
+    let hint_matches = hint.as_ref().is_some_and(|claims| match &claims.sid {
+        Some(sid) => session.sid.as_ref() == Some(sid),
+        None => session.user_id.as_deref() == Some(claims.sub.as_str()),
     });
     if hint_matches {
         end_session(&state, &meta, &session).await;

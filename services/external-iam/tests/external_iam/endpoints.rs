@@ -308,6 +308,43 @@ async fn logout_without_a_hint_asks_for_confirmation() {
 }
 
 #[tokio::test]
+async fn an_id_token_of_an_earlier_session_does_not_end_the_current_one_unasked() {
+    let server = TestServer::start().await;
+    let (browser, earlier, _) = logged_in_tokens(&server).await;
+    let earlier_hint = format!(
+        "/logout?id_token_hint={}",
+        earlier["id_token"].as_str().unwrap()
+    );
+    assert_eq!(browser.get(&earlier_hint).await.status(), StatusCode::OK);
+    assert!(browser.cookie().is_none(), "the hinted session ended");
+    // Alice signs in again in the same browser: a new session with a new `sid`.
+    let v = Verifier::new();
+    let callback = browser
+        .login(&server.authorize_url(&v.challenge, &[]), "alice")
+        .await;
+    let code = query_param(&callback, "code").unwrap();
+    let current = server.redeem(&code, &v, &server.dpop_key()).await;
+    let cookie = browser.cookie().expect("a new session");
+
+    // The old ID token (past its `exp` too) only gets the confirmation form.
+    server.clock.advance(600);
+    let response = browser.get(&earlier_hint).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let html = response.text().await.unwrap();
+    assert!(html.contains("name=\"csrf_token\""), "{html}");
+    assert_eq!(browser.cookie().as_deref(), Some(cookie.as_str()));
+    // The current session's ID token still ends it at once.
+    let response = browser
+        .get(&format!(
+            "/logout?id_token_hint={}",
+            current["id_token"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(browser.cookie().is_none());
+}
+
+#[tokio::test]
 async fn the_flow_emits_step_events_3_4_5_7_and_8() {
     let server = TestServer::start().await;
     let browser = server.browser();
