@@ -105,6 +105,10 @@ impl App {
         )
         .await;
         sweeper.abort();
+        if served.is_ok() {
+            // As the other five programs say it: whoever stops the system sees each one go.
+            tracing::info!("external IAM stopped");
+        }
         served
     }
 }
@@ -112,8 +116,9 @@ impl App {
 /// How often rows nothing can use any more are deleted.
 const SWEEP_INTERVAL: std::time::Duration = std::time::Duration::from_secs(600);
 
-/// Deletes expired tokens, families, and codes whose families have ended. Codes are kept as
-/// long as a family issued from them can live, so a late replay still finds (and revokes) it.
+/// Deletes expired tokens, families, codes whose families have ended, and login-throttle
+/// counters that no longer count. Codes are kept as long as a family issued from them can live,
+/// so a late replay still finds (and revokes) it.
 async fn sweep_loop(state: Arc<Shared>) {
     let mut ticks = tokio::time::interval(SWEEP_INTERVAL);
     loop {
@@ -122,7 +127,11 @@ async fn sweep_loop(state: Arc<Shared>) {
         let codes_before = now - crate::config::secs(state.config.refresh_family_lifetime);
         let result = async {
             crate::store::tokens::sweep(state.pool(), now).await?;
-            crate::store::codes::sweep(state.pool(), codes_before).await
+            crate::store::codes::sweep(state.pool(), codes_before).await?;
+            let forgotten_before = now - crate::config::secs(state.config.throttle.lock_duration);
+            crate::store::throttle::sweep(state.pool(), forgotten_before, now)
+                .await
+                .map(drop)
         }
         .await;
         if let Err(error) = result {

@@ -1,13 +1,16 @@
 //! Login throttling per account and per client IP.
 //!
 //! **Policy.** Each failure (wrong password, unknown user, wrong or replayed TOTP code) counts
-//! against the account name *as typed* and against the client IP. After
+//! against the account name as typed (trimmed and lower-cased; a name that is no account's is
+//! kept as a fingerprint, as it may be a password typed into the wrong field) and against the
+//! client IP. After
 //! `account_delay_after` failures an account must wait before its next attempt, 1 s, then 2, 4, …
 //! up to `max_delay`; at `account_lock_after` failures it is locked for `lock_duration`. The IP
 //! has the same rule with higher thresholds, because many customers can share one address. A
 //! successful login clears the account's counter, not the IP's (an attacker could otherwise
 //! reset their address's counter with an account of their own). Counters forget failures older
-//! than `lock_duration`.
+//! than `lock_duration`, and the IAM's sweep deletes such counters, so names typed once do not
+//! accumulate.
 //!
 //! **Attempts are counted before they are checked** ([`Throttle::reserve`]), atomically, and
 //! given back when the credential was right: a burst of guesses sent in parallel is counted one
@@ -77,9 +80,11 @@ pub struct Keys {
 }
 
 impl Keys {
-    pub fn new(normalised_username: &str, ip: &str) -> Self {
+    /// `account_name`: the normalised name of an account, or the fingerprint of a name that
+    /// is none.
+    pub fn new(account_name: &str, ip: &str) -> Self {
         Self {
-            account: format!("user:{normalised_username}"),
+            account: format!("user:{account_name}"),
             ip: format!("ip:{ip}"),
         }
     }

@@ -101,3 +101,29 @@ pub async fn reset(pool: &AnyPool, key: &str) -> Result<(), StoreError> {
         .await?;
     Ok(())
 }
+
+/// Deletes counters that no longer count: no failure since `forgotten_before` and no lock
+/// still running at `now`. Their next failure starts afresh either way (see
+/// [`crate::auth::throttle`]); deleting them keeps one row per name ever typed from piling up.
+pub async fn sweep(pool: &AnyPool, forgotten_before: i64, now: i64) -> Result<u64, StoreError> {
+    let done = sqlx::query(
+        "DELETE FROM login_throttle WHERE last_failure_at < $1 \
+           AND COALESCE(locked_until, -1) <= $2",
+    )
+    .bind(forgotten_before)
+    .bind(now)
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+/// Every counter's key, for operators and tests.
+pub async fn keys(pool: &AnyPool) -> Result<Vec<String>, StoreError> {
+    let rows = sqlx::query("SELECT throttle_key FROM login_throttle ORDER BY throttle_key")
+        .fetch_all(pool)
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|row| row.try_get("throttle_key"))
+        .collect::<Result<_, _>>()?)
+}

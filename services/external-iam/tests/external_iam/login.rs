@@ -71,6 +71,15 @@ async fn a_password_typed_as_the_username_is_not_recorded() {
         "{names:?}"
     );
     assert!(!names.iter().any(|name| name.contains(typed)), "{names:?}");
+    // Nor is it the throttle counter's key: the same fingerprint is.
+    let keys = external_iam::store::throttle::keys(server.state.pool())
+        .await
+        .unwrap();
+    assert!(!keys.iter().any(|key| key.contains(typed)), "{keys:?}");
+    assert!(
+        keys.iter().any(|key| key.starts_with("user:unknown:")),
+        "{keys:?}"
+    );
     // A known account's name is recorded as such.
     browser
         .submit_password(&login, "alice", "not-her-password")
@@ -290,4 +299,39 @@ async fn oversized_and_malformed_forms_are_refused() {
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn throttle_counters_are_swept_once_they_no_longer_count() {
+    use external_iam::store::throttle;
+    let server = TestServer::start().await;
+    let pool = server.state.pool();
+    let (browser, login) = login_page(&server).await;
+    browser.submit_password(&login, "mallory", "guess").await;
+    let now = tokens::Clock::now(&*server.clock);
+    let window = 15 * 60;
+    // Within the window the counters count, and stay.
+    assert_eq!(throttle::sweep(pool, now - window, now).await.unwrap(), 0);
+    let keys = throttle::keys(pool).await.unwrap();
+    assert_eq!(keys.len(), 2, "the name and the IP: {keys:?}");
+    let ip = keys.iter().find(|key| key.starts_with("ip:")).unwrap();
+    // A locked counter stays until its lock has run out, however old its failures.
+    assert!(throttle::lock(pool, ip, now + 2 * window).await.unwrap());
+    let later = now + window + 1;
+    assert_eq!(
+        throttle::sweep(pool, later - window, later).await.unwrap(),
+        1
+    );
+    assert_eq!(
+        throttle::keys(pool).await.unwrap(),
+        std::slice::from_ref(ip)
+    );
+    let after_lock = now + 2 * window;
+    assert_eq!(
+        throttle::sweep(pool, after_lock - window, after_lock)
+            .await
+            .unwrap(),
+        1
+    );
+    assert!(throttle::keys(pool).await.unwrap().is_empty());
 }

@@ -82,20 +82,20 @@ pub async fn password_submit(
         );
     }
     let username = normalise_username(typed);
-    let keys = Keys::new(&username, &meta.ip);
     let now = state.now();
     let user = match users::by_username(state.pool(), &username).await {
         Ok(user) => user,
         Err(error) => return server_page(meta.request_id.as_str(), &error),
     };
     // A name that is no account's may be a password typed into the wrong field: the audit
-    // trail (and the log line it makes) gets a fingerprint of it, enough to see the same name
-    // tried again, never the text.
+    // trail (and the log line it makes) and the throttle's counter get a fingerprint of it,
+    // enough to see the same name tried again, never the text.
     let recorded_name = if user.is_some() {
         username.clone()
     } else {
         unknown_name_fingerprint(&username)
     };
+    let keys = Keys::new(&recorded_name, &meta.ip);
     let event = || AuditEvent {
         client_id: Some(ctx.request.client_id.clone()),
         username: Some(recorded_name.clone()),
