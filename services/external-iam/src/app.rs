@@ -128,10 +128,7 @@ async fn sweep_loop(state: Arc<Shared>) {
         let result = async {
             crate::store::tokens::sweep(state.pool(), now).await?;
             crate::store::codes::sweep(state.pool(), codes_before).await?;
-            let forgotten_before = now - crate::config::secs(state.config.throttle.lock_duration);
-            crate::store::throttle::sweep(state.pool(), forgotten_before, now)
-                .await
-                .map(drop)
+            state.throttle.sweep(state.pool(), now).await.map(drop)
         }
         .await;
         if let Err(error) = result {

@@ -249,6 +249,12 @@ impl Throttle {
         store::release(pool, &keys.ip).await
     }
 
+    /// Deletes the counters that no longer count at `now`: failures all older than
+    /// `lock_duration` and no lock still running. Returns how many.
+    pub async fn sweep(&self, pool: &AnyPool, now: i64) -> Result<u64, StoreError> {
+        store::sweep(pool, now - secs(self.policy.lock_duration), now).await
+    }
+
     /// A successful login clears the account's counter and gives back the IP's count for this
     /// attempt.
     pub async fn record_success(&self, pool: &AnyPool, keys: &Keys) -> Result<(), StoreError> {
